@@ -1,0 +1,66 @@
+# cordon-guard. On a fresh machine: `make run` or `make test`; every target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+TOOLS_DIR    := $(CURDIR)/.tools
+# Use the machine's Node when it is 24; otherwise bring the pinned Node 24 from the npm registry
+# (the `node` package ships the official binary). Every target below runs under it.
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(SYSTEM_NODE_MAJOR),24)
+NODE_READY :=
+else
+NODE_PREFIX := $(TOOLS_DIR)/node-$(NODE_VERSION)
+NODE_READY  := $(NODE_PREFIX)/.installed
+export PATH := $(NODE_PREFIX)/node_modules/.bin:$(PATH)
+endif
+
+POLICY ?= examples/policy.yaml
+RUN_DIR := $(CURDIR)/.tools/run
+
+.PHONY: help node deps build typecheck lint unit e2e test run certs deploy image bench clean
+
+help:
+	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
+	@echo "make test   every test: unit, server and end-to-end against a real kube-apiserver"
+	@echo "make unit   unit and server tests only        make e2e   end-to-end suite only"
+	@echo "make build  compile to dist/                   make lint  type-check"
+
+$(NODE_PREFIX)/.installed:
+	@echo "Node $(SYSTEM_NODE_MAJOR) found; installing Node $(NODE_VERSION) into $(NODE_PREFIX)"
+	npm install --prefix $(NODE_PREFIX) --no-audit --no-fund --no-save node@$(NODE_VERSION)
+	@test "$$($(NODE_PREFIX)/node_modules/.bin/node --version)" = "v$(NODE_VERSION)"
+	touch $@
+
+node: $(NODE_READY)
+	@echo "using node $$(node --version) from $$(command -v node)"
+
+node_modules/.package-lock.json: package.json package-lock.json $(NODE_READY)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+build: deps
+	npm run build
+
+typecheck: deps
+	npm run typecheck
+
+lint: typecheck
+
+unit: deps
+	npm test
+
+e2e: build
+	npm run e2e
+
+test: typecheck unit e2e
+
+run: build
+	@mkdir -p $(RUN_DIR)
+	node dist/main.js serve --self-signed --self-signed-ca-file $(RUN_DIR)/ca.crt \
+	  --host 127.0.0.1 --port 9443 --metrics-port 8080 --policy-file $(POLICY) --log-level debug
+
+clean:
+	rm -rf dist .tools

@@ -1,0 +1,136 @@
+// Turns a parsed JSON body into a typed AdmissionReview, or says precisely what is wrong.
+// This is the only place that trusts nothing about the wire format.
+import {
+  SUPPORTED_API_VERSIONS,
+  type AdmissionApiVersion,
+  type AdmissionRequest,
+  type AdmissionReview,
+  type GroupVersionKind,
+  type GroupVersionResource,
+  type KubeObject,
+  type UserInfo,
+} from './types.ts';
+
+export type DecodeResult = { ok: true; review: AdmissionReview } | { ok: false; error: string };
+
+class DecodeError extends Error {}
+
+/** A short, safe rendering of a hostile value for an error message. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads an own property only, so that keys such as `__proto__` are plain data. */
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, path: string): string {
+  const value = own(obj, key);
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new DecodeError(`${path}.${key} must be a string`);
+  return value;
+}
+
+function optionalObject(obj: Record<string, unknown>, key: string, path: string): KubeObject | null {
+  const value = own(obj, key);
+  if (value === undefined || value === null) return null;
+  if (!isPlainObject(value)) throw new DecodeError(`${path}.${key} must be an object`);
+  return value;
+}
+
+function stringList(value: unknown, path: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new DecodeError(`${path} must be an array of strings`);
+  }
+  return value;
+}
+
+function decodeGvk(obj: Record<string, unknown>, path: string): GroupVersionKind {
+  const value = optionalObject(obj, 'kind', path) ?? {};
+  return {
+    group: optionalString(value, 'group', `${path}.kind`),
+    version: optionalString(value, 'version', `${path}.kind`),
+    kind: optionalString(value, 'kind', `${path}.kind`),
+  };
+}
+
+function decodeGvr(obj: Record<string, unknown>, path: string): GroupVersionResource {
+  const value = optionalObject(obj, 'resource', path) ?? {};
+  return {
+    group: optionalString(value, 'group', `${path}.resource`),
+    version: optionalString(value, 'version', `${path}.resource`),
+    resource: optionalString(value, 'resource', `${path}.resource`),
+  };
+}
+
+function decodeUserInfo(obj: Record<string, unknown>, path: string): UserInfo {
+  const value = optionalObject(obj, 'userInfo', path) ?? {};
+  const at = `${path}.userInfo`;
+  const extraIn = optionalObject(value, 'extra', at) ?? {};
+  const extra: Record<string, string[]> = Object.create(null);
+  for (const key of Object.keys(extraIn)) extra[key] = stringList(extraIn[key], `${at}.extra[${quote(key)}]`);
+  return {
+    username: optionalString(value, 'username', at),
+    uid: optionalString(value, 'uid', at),
+    groups: stringList(own(value, 'groups'), `${at}.groups`),
+    extra,
+  };
+}
+
+function decodeRequest(value: unknown): AdmissionRequest {
+  if (value === undefined || value === null) throw new DecodeError('request is missing');
+  if (!isPlainObject(value)) throw new DecodeError('request must be an object');
+  const uid = own(value, 'uid');
+  if (typeof uid !== 'string' || uid === '') throw new DecodeError('request.uid must be a non-empty string');
+  const dryRun = own(value, 'dryRun');
+  if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') {
+    throw new DecodeError('request.dryRun must be a boolean');
+  }
+  return {
+    uid,
+    kind: decodeGvk(value, 'request'),
+    resource: decodeGvr(value, 'request'),
+    subResource: optionalString(value, 'subResource', 'request'),
+    operation: optionalString(value, 'operation', 'request'),
+    name: optionalString(value, 'name', 'request'),
+    namespace: optionalString(value, 'namespace', 'request'),
+    userInfo: decodeUserInfo(value, 'request'),
+    object: optionalObject(value, 'object', 'request'),
+    oldObject: optionalObject(value, 'oldObject', 'request'),
+    dryRun: dryRun === true,
+  };
+}
+
+function decodeApiVersion(value: unknown): AdmissionApiVersion {
+  // The API server always sets apiVersion; a hand-written review without one is read as v1.
+  if (value === undefined) return 'admission.k8s.io/v1';
+  const known = SUPPORTED_API_VERSIONS.find((v) => v === value);
+  if (known === undefined) {
+    throw new DecodeError(
+      `unsupported apiVersion ${quote(value)}; expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`,
+    );
+  }
+  return known;
+}
+
+export function decodeAdmissionReview(body: unknown): DecodeResult {
+  try {
+    if (!isPlainObject(body)) return { ok: false, error: 'body must be a JSON object (an AdmissionReview)' };
+    const kind = own(body, 'kind');
+    if (kind !== undefined && kind !== 'AdmissionReview') {
+      return { ok: false, error: `kind must be "AdmissionReview", got ${quote(kind)}` };
+    }
+    const apiVersion = decodeApiVersion(own(body, 'apiVersion'));
+    return { ok: true, review: { apiVersion, request: decodeRequest(own(body, 'request')) } };
+  } catch (err) {
+    if (err instanceof DecodeError) return { ok: false, error: err.message };
+    throw err;
+  }
+}

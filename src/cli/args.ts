@@ -1,0 +1,175 @@
+// The command line, a contract that tests outside this repository drive. Every serve flag has
+// an environment equivalent, CORDON_GUARD_<FLAG_IN_CAPS>; a flag wins over the environment.
+import { parseArgs } from 'node:util';
+import { isLogLevel } from '../observability/logger.ts';
+import type { LevelWithSilent } from 'pino';
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage:
+  cordon-guard serve [--host H] [--port 9443] [--metrics-port 8080]
+                     (--tls-cert FILE --tls-key FILE | --self-signed [--self-signed-ca-file FILE])
+                     [--client-ca FILE]
+                     [--policy-file FILE | --policy-configmap NAMESPACE/NAME [--kubeconfig FILE]]
+                     [--events | --no-events] [--drain-seconds 5] [--log-level info]
+  cordon-guard check --policy-file FILE --review FILE   (exit 0 allowed, 3 denied, 2 bad input)
+
+Every serve flag can also be set in the environment as CORDON_GUARD_<FLAG>, e.g.
+CORDON_GUARD_PORT=9443, CORDON_GUARD_SELF_SIGNED=true, CORDON_GUARD_POLICY_FILE=policy.yaml.`;
+
+export interface ServeOptions {
+  command: 'serve';
+  host: string;
+  port: number;
+  metricsPort: number;
+  tls: { kind: 'files'; certPath: string; keyPath: string } | { kind: 'self-signed'; caFile: string | undefined };
+  clientCaPath: string | undefined;
+  policy: { kind: 'file'; path: string } | { kind: 'configmap'; namespace: string; name: string } | { kind: 'defaults' };
+  kubeconfig: string | undefined;
+  /** Record violations as Events; on by default when cordon-guard can reach the API server. */
+  events: boolean | undefined;
+  drainSeconds: number;
+  logLevel: LevelWithSilent;
+}
+
+export interface CheckOptions {
+  command: 'check';
+  policyFile: string | undefined;
+  reviewFile: string;
+}
+
+export type CliOptions = ServeOptions | CheckOptions | { command: 'help' };
+
+const SERVE_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'self-signed': { type: 'boolean' },
+  'self-signed-ca-file': { type: 'string' },
+  'client-ca': { type: 'string' },
+  'policy-file': { type: 'string' },
+  'policy-configmap': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  events: { type: 'boolean' },
+  'no-events': { type: 'boolean' },
+  'drain-seconds': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+type ServeFlag = keyof typeof SERVE_FLAGS;
+
+function envName(flag: string): string {
+  return `CORDON_GUARD_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function parseBoolean(text: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off)$/i.test(text)) return false;
+  throw new UsageError(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
+function parsePort(text: string, name: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${name} must be a port number 0-65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
+  const { values } = parseArgs({ args, options: SERVE_FLAGS, strict: true, allowPositionals: false });
+  const text = (flag: ServeFlag): string | undefined => {
+    const value = values[flag];
+    if (typeof value === 'string') return value;
+    const fromEnv = env[envName(flag)];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+  const flag = (name: ServeFlag): boolean | undefined => {
+    const value = values[name];
+    if (typeof value === 'boolean') return value;
+    const fromEnv = env[envName(name)];
+    return fromEnv === undefined || fromEnv === '' ? undefined : parseBoolean(fromEnv, envName(name));
+  };
+
+  const certPath = text('tls-cert');
+  const keyPath = text('tls-key');
+  const selfSigned = flag('self-signed') === true;
+  if (selfSigned && (certPath !== undefined || keyPath !== undefined)) {
+    throw new UsageError('--self-signed and --tls-cert/--tls-key are mutually exclusive');
+  }
+  if (!selfSigned && (certPath === undefined || keyPath === undefined)) {
+    throw new UsageError('give both --tls-cert and --tls-key, or --self-signed for local use');
+  }
+
+  const policyFile = text('policy-file');
+  const policyConfigMap = text('policy-configmap');
+  if (policyFile !== undefined && policyConfigMap !== undefined) {
+    throw new UsageError('--policy-file and --policy-configmap are mutually exclusive');
+  }
+  let policy: ServeOptions['policy'] = { kind: 'defaults' };
+  if (policyFile !== undefined) policy = { kind: 'file', path: policyFile };
+  if (policyConfigMap !== undefined) {
+    const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(policyConfigMap);
+    if (match === null) throw new UsageError(`--policy-configmap must be NAMESPACE/NAME, got ${JSON.stringify(policyConfigMap)}`);
+    policy = { kind: 'configmap', namespace: match[1] ?? '', name: match[3] ?? '' };
+  }
+
+  const logLevel = text('log-level') ?? 'info';
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  const drainText = text('drain-seconds') ?? '5';
+  const drainSeconds = Number(drainText);
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new UsageError(`--drain-seconds must be a number >= 0`);
+  const noEvents = flag('no-events') === true;
+  const events = noEvents ? false : flag('events');
+
+  return {
+    command: 'serve',
+    host: text('host') ?? '0.0.0.0',
+    port: parsePort(text('port') ?? '9443', '--port'),
+    metricsPort: parsePort(text('metrics-port') ?? '8080', '--metrics-port'),
+    tls:
+      selfSigned || certPath === undefined || keyPath === undefined
+        ? { kind: 'self-signed', caFile: text('self-signed-ca-file') }
+        : { kind: 'files', certPath, keyPath },
+    clientCaPath: text('client-ca'),
+    policy,
+    kubeconfig: text('kubeconfig'),
+    events,
+    drainSeconds,
+    logLevel,
+  };
+}
+
+function parseCheck(args: string[]): CheckOptions {
+  const { values } = parseArgs({
+    args,
+    options: { 'policy-file': { type: 'string' }, review: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.review === undefined) throw new UsageError('check needs --review FILE (use - for standard input)');
+  return { command: 'check', policyFile: values['policy-file'], reviewFile: values.review };
+}
+
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return parseServe(rest, env);
+      case 'check':
+        return parseCheck(rest);
+      case 'help':
+      case '--help':
+      case '-h':
+        return { command: 'help' };
+      default:
+        throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // parseArgs reports unknown or malformed flags with its own error codes.
+    if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,104 @@
+// `cordon-guard serve`: wires the pieces together, listens, and shuts down gracefully.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import type { ServeOptions } from '../cli/args.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { FilePolicySource } from '../policy/fileSource.ts';
+import { PolicyStore, type PolicySource } from '../policy/store.ts';
+import { createAdmissionObserver } from '../server/admissionObserver.ts';
+import { createAdmissionServer, rotateKeyPair } from '../server/admissionServer.ts';
+import { createApp } from '../server/app.ts';
+import { createOpsServer } from '../server/opsServer.ts';
+import { Readiness } from '../server/readiness.ts';
+import type { PemKeyPair } from '../tls/certificates.ts';
+import { KeyPairWatcher } from '../tls/keyPairWatcher.ts';
+import { makeSelfSignedPair } from '../tls/selfSigned.ts';
+
+/** How long in-flight requests get after the drain before connections are cut. */
+const IN_FLIGHT_GRACE_MS = 10_000;
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : port;
+}
+
+function servingPair(options: ServeOptions, logger: Logger): { pair: PemKeyPair; watcher?: KeyPairWatcher; onRotate: (fn: (p: PemKeyPair) => void) => void } {
+  if (options.tls.kind === 'self-signed') {
+    const { serving, caFile } = makeSelfSignedPair(options.tls.caFile);
+    logger.info({ caFile }, `self-signed certificate for localhost and 127.0.0.1; its CA is in ${caFile} (curl --cacert ${caFile})`);
+    return { pair: serving, onRotate: () => undefined };
+  }
+  let rotate: (pair: PemKeyPair) => void = () => undefined;
+  const watcher = new KeyPairWatcher({
+    certPath: options.tls.certPath,
+    keyPath: options.tls.keyPath,
+    logger,
+    onChange: (pair) => rotate(pair),
+  });
+  return { pair: watcher.current, watcher, onRotate: (fn) => (rotate = fn) };
+}
+
+export async function runServe(options: ServeOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const metrics = createMetrics();
+  const readiness = new Readiness();
+  const store = new PolicyStore({ logger, metrics });
+  let draining = false;
+
+  const tls = servingPair(options, logger);
+  const clientCaPem = options.clientCaPath === undefined ? undefined : readFileSync(options.clientCaPath, 'utf8');
+
+  const source: PolicySource | undefined =
+    options.policy.kind === 'file'
+      ? new FilePolicySource({ path: options.policy.path, store, logger })
+      : undefined;
+  if (source === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
+
+  const app = createApp({
+    policy: () => store.current(),
+    observe: createAdmissionObserver({ logger, metrics }),
+    logger,
+    metrics,
+    isDraining: () => draining,
+  });
+  const server = createAdmissionServer(app, { keyPair: tls.pair, clientCaPem });
+  tls.onRotate((pair) => rotateKeyPair(server, pair, clientCaPem));
+  tls.watcher?.start();
+  const ops = createOpsServer({ metrics, readiness });
+
+  const metricsPort = await listen(ops, options.metricsPort, options.host);
+  logger.info({ port: metricsPort }, `health and metrics on http://${options.host}:${metricsPort} (/healthz /readyz /metrics)`);
+  await source?.start();
+  readiness.policyLoaded();
+  const port = await listen(server, options.port, options.host);
+  readiness.listening();
+  logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port}/validate`);
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    readiness.draining();
+    logger.info({ signal, drainSeconds: options.drainSeconds }, `${signal}: not ready; serving for ${options.drainSeconds}s while endpoints update`);
+    await new Promise((r) => setTimeout(r, options.drainSeconds * 1000));
+    const closed = new Promise((r) => server.close(r));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
+    await closed;
+    clearTimeout(force);
+    tls.watcher?.stop();
+    await source?.stop();
+    await new Promise((r) => ops.close(r));
+    logger.info('shut down cleanly');
+    logger.flush();
+  };
+
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => void shutdown(signal).then(resolve));
+    }
+  });
+}

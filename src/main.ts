@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input.
+import { text } from 'node:stream/consumers';
+import { USAGE, UsageError, parseCommandLine } from './cli/args.ts';
+import { runCheck } from './commands/check.ts';
+import { runServe } from './commands/serve.ts';
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`cordon-guard: ${err.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  switch (options.command) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case 'check':
+      return runCheck(options, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        readStdin: () => text(process.stdin),
+      });
+    case 'serve':
+      await runServe(options);
+      return 0;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`cordon-guard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

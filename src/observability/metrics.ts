@@ -1,0 +1,74 @@
+// Prometheus metrics on a registry owned by the caller (one per process, or per test).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Distinct requester label values kept before the rest are counted as `other`. */
+export const REQUESTER_LABEL_LIMIT = 50;
+
+export interface Metrics {
+  registry: Registry;
+  admissionRequests: Counter<'operation' | 'decision' | 'reason' | 'mode'>;
+  admissionDuration: Histogram<'endpoint'>;
+  violations: Counter<'reason' | 'requester'>;
+  policyReloads: Counter<'source' | 'result'>;
+  policyGeneration: Gauge;
+  eventsDropped: Counter;
+  malformedRequests: Counter<'endpoint' | 'status'>;
+  /** The requester label value, capped in cardinality. */
+  requesterLabel(username: string): string;
+}
+
+export function createMetrics(options: { defaultMetrics: boolean } = { defaultMetrics: true }): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const requesters = new Set<string>();
+  return {
+    registry,
+    admissionRequests: new Counter({
+      name: 'cordon_guard_admission_requests_total',
+      help: 'Admission reviews answered, by operation, decision, reason and mode.',
+      labelNames: ['operation', 'decision', 'reason', 'mode'],
+      registers: [registry],
+    }),
+    admissionDuration: new Histogram({
+      name: 'cordon_guard_admission_duration_seconds',
+      help: 'Time from a decoded review to its encoded answer.',
+      labelNames: ['endpoint'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    violations: new Counter({
+      name: 'cordon_guard_violations_total',
+      help: `Policy violations (in every mode), by reason and requester (at most ${REQUESTER_LABEL_LIMIT} requesters, then "other").`,
+      labelNames: ['reason', 'requester'],
+      registers: [registry],
+    }),
+    policyReloads: new Counter({
+      name: 'cordon_guard_policy_reloads_total',
+      help: 'Policy documents read, by source and result (success, invalid, missing).',
+      labelNames: ['source', 'result'],
+      registers: [registry],
+    }),
+    policyGeneration: new Gauge({
+      name: 'cordon_guard_policy_generation',
+      help: 'Increments each time a new valid policy comes into force.',
+      registers: [registry],
+    }),
+    eventsDropped: new Counter({
+      name: 'cordon_guard_events_dropped_total',
+      help: 'Kubernetes Events not recorded because the queue was full or the API call failed.',
+      registers: [registry],
+    }),
+    malformedRequests: new Counter({
+      name: 'cordon_guard_malformed_requests_total',
+      help: 'Requests refused before judgement (bad JSON, content type, size, envelope).',
+      labelNames: ['endpoint', 'status'],
+      registers: [registry],
+    }),
+    requesterLabel(username) {
+      if (requesters.has(username)) return username;
+      if (requesters.size >= REQUESTER_LABEL_LIMIT) return 'other';
+      requesters.add(username);
+      return username;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The decision of POLICY.md, first match wins. Pure: no I/O, no clock, no globals.
+import type { AdmissionRequest } from '../admission/types.ts';
+import { isAllowlisted } from './allowlist.ts';
+import { unjudgeableMessage, violationMessage, violationWarning } from './message.ts';
+import { annotation, isCordoned } from './nodeState.ts';
+import type { Policy } from './types.ts';
+
+export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'not-an-uncordon';
+export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal';
+/** What the request does to the guarded state; only uncordons and annotation removals are judged. */
+export type Transition = 'uncordon' | 'annotation-removal' | 'other';
+
+export type Evaluation =
+  | { verdict: 'allow'; reason: AllowReason; transition: Transition }
+  | {
+      verdict: 'violation';
+      reason: ViolationReason;
+      transition: Exclude<Transition, 'other'>;
+      /** M: the one-line message for the client, the log and the Event. */
+      message: string;
+      /** W: M's short form for `warnings`, at most 256 bytes. */
+      warning: string;
+    }
+  | { verdict: 'unjudgeable'; message: string };
+
+function isNodeUpdate(request: AdmissionRequest): boolean {
+  const { kind } = request;
+  return (
+    kind.group === '' &&
+    kind.version === 'v1' &&
+    kind.kind === 'Node' &&
+    request.operation === 'UPDATE' &&
+    request.subResource === ''
+  );
+}
+
+export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation {
+  if (!isNodeUpdate(request)) return { verdict: 'allow', reason: 'not-applicable', transition: 'other' };
+  const { object, oldObject } = request;
+  if (oldObject === null || object === null) {
+    return {
+      verdict: 'unjudgeable',
+      message: unjudgeableMessage(request.name, oldObject === null ? 'oldObject' : 'object'),
+    };
+  }
+
+  const key = policy.maintenanceAnnotation;
+  const maintenance = annotation(oldObject, key);
+  const uncordon = isCordoned(oldObject) && !isCordoned(object);
+  const annotationRemoval = maintenance !== undefined && annotation(object, key) === undefined;
+  if (!uncordon && !annotationRemoval) return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' };
+
+  const allowlisted = isAllowlisted(request.userInfo, policy);
+  const violation = (reason: ViolationReason, transition: 'uncordon' | 'annotation-removal'): Evaluation => {
+    const facts = { reason, request, policy, maintenance };
+    return { verdict: 'violation', reason, transition, message: violationMessage(facts), warning: violationWarning(facts) };
+  };
+
+  if (uncordon) {
+    if (allowlisted) return { verdict: 'allow', reason: 'allowlisted', transition: 'uncordon' };
+    if (maintenance !== undefined) return violation('maintenance-active', 'uncordon');
+    if (policy.guardAllCordons) return violation('cordon-guarded', 'uncordon');
+    return { verdict: 'allow', reason: 'no-maintenance', transition: 'uncordon' };
+  }
+  if (policy.guardAnnotationRemoval && !allowlisted) return violation('annotation-removal', 'annotation-removal');
+  return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'annotation-removal' };
+}

@@ -1,0 +1,79 @@
+// A policy document in a local file, re-read when it changes. fs.watch gives speed; the poll
+// catches what watch misses (editors that rename over the file, ConfigMap volume symlink swaps).
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import type { Logger } from '../observability/logger.ts';
+import type { PolicySource, PolicyStore } from './store.ts';
+
+export interface FilePolicySourceOptions {
+  path: string;
+  store: PolicyStore;
+  logger: Logger;
+  /** How often the file is re-read regardless of watch events. */
+  pollIntervalMs?: number;
+}
+
+export class FilePolicySource implements PolicySource {
+  readonly description: string;
+  readonly #path: string;
+  readonly #store: PolicyStore;
+  readonly #logger: Logger;
+  readonly #pollIntervalMs: number;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reading: Promise<void> = Promise.resolve();
+  #lastError: string | undefined;
+
+  constructor(options: FilePolicySourceOptions) {
+    this.#path = resolve(options.path);
+    this.description = `file ${this.#path}`;
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    await this.#reload();
+    try {
+      // Watch the directory, not the file: a rename-over replaces the inode a file watch holds.
+      this.#watcher = watch(dirname(this.#path), { persistent: false }, (_event, name) => {
+        if (name === null || name === basename(this.#path) || name.startsWith('..')) void this.#reload();
+      });
+      this.#watcher.on('error', (err) => this.#logger.warn({ err }, 'policy file watch failed; polling only'));
+    } catch (err) {
+      this.#logger.warn({ err, path: this.#path }, 'cannot watch the policy file directory; polling only');
+    }
+    this.#timer = setInterval(() => void this.#reload(), this.#pollIntervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#watcher?.close();
+    clearInterval(this.#timer);
+    await this.#reading;
+  }
+
+  /** Reads are serialized so that an older read never lands after a newer one. */
+  #reload(): Promise<void> {
+    this.#reading = this.#reading.then(() => this.#readOnce());
+    return this.#reading;
+  }
+
+  async #readOnce(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      if (this.#lastError !== code) {
+        this.#lastError = code;
+        if (code === 'ENOENT') this.#store.missing(this.description, 'file');
+        else this.#logger.error({ err, path: this.#path }, `cannot read the policy file: ${code}`);
+      }
+      return;
+    }
+    const result = this.#store.apply(text, this.description, 'file');
+    this.#lastError = result.ok ? undefined : result.errors.join('; ');
+  }
+}

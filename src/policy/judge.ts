@@ -1,0 +1,38 @@
+// From an evaluation to the answer, by mode (POLICY.md "A violation is answered by mode").
+import { allowed, allowedWithAuditAnnotations, allowedWithWarnings, denied, errored, type Reply } from '../admission/reply.ts';
+import type { AdmissionRequest } from '../admission/types.ts';
+import { evaluate, type Evaluation } from './engine.ts';
+import type { Policy } from './types.ts';
+
+/** What happened to the request, as logged and counted. */
+export type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'errored';
+
+export interface Judgement {
+  evaluation: Evaluation;
+  decision: Decision;
+  reply: Reply;
+}
+
+export function judge(request: AdmissionRequest, policy: Policy): Judgement {
+  const evaluation = evaluate(request, policy);
+  switch (evaluation.verdict) {
+    case 'allow':
+      return { evaluation, decision: 'allowed', reply: allowed() };
+    case 'unjudgeable':
+      return { evaluation, decision: 'errored', reply: errored(400, evaluation.message) };
+    case 'violation':
+      switch (policy.mode) {
+        case 'enforce':
+          return { evaluation, decision: 'denied', reply: denied(evaluation.message) };
+        case 'warn':
+          return { evaluation, decision: 'warned', reply: allowedWithWarnings([evaluation.warning]) };
+        case 'audit':
+          return { evaluation, decision: 'audited', reply: allowedWithAuditAnnotations({ violation: evaluation.message }) };
+      }
+  }
+}
+
+/** The reason label for logs and metrics: why allowed, which violation, or `invalid-request`. */
+export function reasonOf(evaluation: Evaluation): string {
+  return evaluation.verdict === 'unjudgeable' ? 'invalid-request' : evaluation.reason;
+}

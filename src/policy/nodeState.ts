@@ -1,0 +1,21 @@
+// The facts about a Node that the policy reads, defined once (POLICY.md "Definitions").
+import type { KubeObject } from '../admission/types.ts';
+
+function field(obj: unknown, key: string): unknown {
+  return typeof obj === 'object' && obj !== null && !Array.isArray(obj) && Object.hasOwn(obj, key)
+    ? (obj as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** `spec.unschedulable === true`; absent, null or false is not cordoned. */
+export function isCordoned(node: KubeObject | null): boolean {
+  return field(field(node, 'spec'), 'unschedulable') === true;
+}
+
+/** The annotation's value, `undefined` when the key is absent (the empty string counts as present). */
+export function annotation(node: KubeObject | null, key: string): string | undefined {
+  const value = field(field(field(node, 'metadata'), 'annotations'), key);
+  if (value === undefined) return undefined;
+  // The API server only stores string values; anything else is still a present key.
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+}

@@ -1,0 +1,36 @@
+// Making untrusted strings (node names, usernames, annotation values) safe for one-line
+// messages and log lines: no control, format or separator characters survive.
+
+// Cc control, Cf format (bidi marks), Cs lone surrogates, Co private use, Cn unassigned, Zl/Zp separators.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu;
+
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, '');
+}
+
+/** The first `max` code points of `text`, never splitting a surrogate pair. */
+export function firstChars(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return Array.from(text).slice(0, max).join('');
+}
+
+/** A printable, double-quoted rendering, cut to `max` characters with a marker when longer. */
+export function quoted(text: string, max: number): string {
+  const clean = printable(text);
+  const cut = firstChars(clean, max);
+  return JSON.stringify(cut === clean ? cut : `${firstChars(clean, max - 3)}...`);
+}
+
+/** Cut to at most `maxBytes` of UTF-8, never splitting a character. */
+export function withinBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (used + size > maxBytes) break;
+    out += ch;
+    used += size;
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+// Everything that happens after an answer is decided: the log line, the metrics and the
+// Kubernetes Event. Nothing here can change or delay the answer.
+import type { AdmissionRequest } from '../admission/types.ts';
+import type { Judgement } from '../policy/judge.ts';
+import { reasonOf } from '../policy/judge.ts';
+import type { Policy } from '../policy/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { requestPatch } from './auditPatch.ts';
+
+/** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
+export interface ViolationRecorder {
+  record(request: AdmissionRequest, judgement: Judgement, policy: Policy): void;
+}
+
+export interface AdmissionObserverDeps {
+  logger: Logger;
+  metrics: Metrics;
+  events?: ViolationRecorder;
+}
+
+export type AdmissionObserver = (
+  request: AdmissionRequest,
+  judgement: Judgement,
+  policy: Policy,
+  latencySeconds: number,
+) => void;
+
+function safePatch(request: AdmissionRequest): unknown {
+  if (request.oldObject === null || request.object === null) return undefined;
+  try {
+    return requestPatch(request.oldObject, request.object);
+  } catch (err) {
+    // A pathological object (say, nested 100k deep) must not cost the answer or the log line.
+    return `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+export function createAdmissionObserver({ logger, metrics, events }: AdmissionObserverDeps): AdmissionObserver {
+  return (request, judgement, policy, latencySeconds) => {
+    const { evaluation, decision } = judgement;
+    const reason = reasonOf(evaluation);
+    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: policy.mode });
+    metrics.admissionDuration.observe({ endpoint: 'validate' }, latencySeconds);
+
+    const isViolation = evaluation.verdict === 'violation';
+    const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
+    if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
+    if (isViolation && !request.dryRun) events?.record(request, judgement, policy);
+
+    const level = isViolation ? 'warn' : evaluation.verdict === 'unjudgeable' ? 'info' : 'debug';
+    if (!judged || !logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        uid: request.uid,
+        node: request.name,
+        user: request.userInfo.username,
+        groups: request.userInfo.groups,
+        decision,
+        reason,
+        mode: policy.mode,
+        dryRun: request.dryRun,
+        latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
+        policy: policy.origin,
+        patch: safePatch(request),
+      },
+      evaluation.verdict === 'allow' ? `${evaluation.transition} allowed: ${reason}` : evaluation.message,
+    );
+  };
+}

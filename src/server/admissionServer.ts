@@ -1,0 +1,60 @@
+// The HTTPS server around the admission app, with the timeouts that matter in production.
+import { createServer, type Server } from 'node:https';
+import type { RequestListener } from 'node:http';
+import type { PemKeyPair } from '../tls/certificates.ts';
+
+/** Above the API server's 90 s idle-connection timeout, so that the server never closes first. */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+/** Slowloris: the whole header block must arrive within this. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** A body trickling in slower than this is cut off. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+// TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are always on).
+const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export interface AdmissionServerOptions {
+  keyPair: PemKeyPair;
+  /** When set, clients (the API server) must present a certificate signed by this CA. */
+  clientCaPem?: string;
+}
+
+export function createAdmissionServer(app: RequestListener, options: AdmissionServerOptions): Server {
+  const server = createServer(
+    {
+      cert: options.keyPair.certPem,
+      key: options.keyPair.keyPem,
+      minVersion: 'TLSv1.2',
+      ciphers: TLS12_CIPHERS,
+      honorCipherOrder: true,
+      ...(options.clientCaPem === undefined
+        ? {}
+        : { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true }),
+      keepAlive: true,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    },
+    app,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
+}
+
+/** Swaps the serving pair for new handshakes; open connections keep theirs. */
+export function rotateKeyPair(server: Server, keyPair: PemKeyPair, clientCaPem?: string): void {
+  server.setSecureContext({
+    cert: keyPair.certPem,
+    key: keyPair.keyPem,
+    minVersion: 'TLSv1.2',
+    ciphers: TLS12_CIPHERS,
+    ...(clientCaPem === undefined ? {} : { ca: clientCaPem }),
+  });
+}

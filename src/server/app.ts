@@ -1,0 +1,94 @@
+// The admission HTTP app: decode, judge, encode. Built by a factory so tests run it in-process.
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { decodeAdmissionReview } from '../admission/decode.ts';
+import { encodeReview } from '../admission/reply.ts';
+import { judge } from '../policy/judge.ts';
+import type { Policy } from '../policy/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { AdmissionObserver } from './admissionObserver.ts';
+
+/** A Node with 500 images makes a review of several hundred kB; leave generous room. */
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface AppDeps {
+  policy: () => Policy;
+  observe: AdmissionObserver;
+  logger: Logger;
+  metrics: Metrics;
+  bodyLimitBytes?: number;
+  /** While draining, answers carry `Connection: close` so clients reconnect to another replica. */
+  isDraining?: () => boolean;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.is('application/json') === false || req.headers['content-type'] === undefined) {
+    next(new HttpError(415, `content type must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? '')}`));
+    return;
+  }
+  next();
+};
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    if (deps.isDraining?.() === true) res.setHeader('connection', 'close');
+    next();
+  });
+  const parseJson = express.json({ limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, strict: false });
+
+  app.post('/validate', requireJson, parseJson, (req, res) => {
+    const decoded = decodeAdmissionReview(req.body);
+    if (!decoded.ok) throw new HttpError(400, decoded.error);
+    const started = process.hrtime.bigint();
+    const { apiVersion, request } = decoded.review;
+    const policy = deps.policy(); // read once: one answer, one policy version
+    const judgement = judge(request, policy);
+    res.json(encodeReview(apiVersion, request.uid, judgement.reply));
+    deps.observe(request, judgement, policy, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+
+  app.use((req, _res, next) => next(new HttpError(404, `no such endpoint: ${req.method} ${req.path}`)));
+
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    const status = statusOf(err);
+    const message = err instanceof Error ? messageOf(err, status) : String(err);
+    deps.metrics.malformedRequests.inc({ endpoint: endpointLabel(req.path), status: String(status) });
+    const log = status >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
+    log({ status, path: req.path, remote: req.socket.remoteAddress, error: message }, `request refused: ${message}`);
+    if (res.headersSent) return;
+    res.status(status).json({ error: message });
+  };
+  app.use(onError);
+  return app;
+}
+
+/** Bounded label values: a scan of random paths must not grow the metrics without limit. */
+function endpointLabel(path: string): string {
+  return path === '/validate' || path === '/mutate' ? path : 'other';
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+function messageOf(err: Error, status: number): string {
+  const type = (err as { type?: unknown }).type;
+  if (type === 'entity.too.large') return `body exceeds the ${(err as { limit?: number }).limit ?? ''} byte limit`;
+  if (type === 'entity.parse.failed') return `body is not valid JSON: ${err.message}`;
+  if (type === 'request.aborted') return 'client aborted the request';
+  if (status >= 500 && !(err instanceof HttpError)) return 'internal error';
+  return err.message;
+}
