@@ -35,7 +35,10 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`cordon-guard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // System errors (a missing certificate file, a port in use) speak for themselves; others get a stack.
+    const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
+    const text = err instanceof Error ? (systemError ? err.message : (err.stack ?? err.message)) : String(err);
+    process.stderr.write(`cordon-guard: ${text}\n`);
     process.exitCode = 1;
   },
 );

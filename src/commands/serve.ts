@@ -98,7 +98,12 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void shutdown(signal).then(resolve));
+      process.on(signal, () => {
+        // A second Ctrl-C is an impatient human; a repeated SIGTERM must not cut the drain short.
+        if (draining && signal === 'SIGINT') process.exit(130);
+        if (draining) return logger.info({ signal }, `${signal} again: already draining`);
+        void shutdown(signal).then(resolve);
+      });
     }
   });
 }

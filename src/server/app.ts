@@ -45,10 +45,10 @@ export function createApp(deps: AppDeps): Express {
     if (deps.isDraining?.() === true) res.setHeader('connection', 'close');
     next();
   });
-  const parseJson = express.json({ limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, strict: false });
+  const readBody = express.raw({ type: () => true, limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
 
-  app.post('/validate', requireJson, parseJson, (req, res) => {
-    const decoded = decodeAdmissionReview(req.body);
+  app.post('/validate', requireJson, readBody, (req, res) => {
+    const decoded = decodeAdmissionReview(parseJsonBody(req.body));
     if (!decoded.ok) throw new HttpError(400, decoded.error);
     const started = process.hrtime.bigint();
     const { apiVersion, request } = decoded.review;
@@ -78,6 +78,15 @@ function endpointLabel(path: string): string {
   return path === '/validate' || path === '/mutate' ? path : 'other';
 }
 
+function parseJsonBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'body is empty; expected an AdmissionReview');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   const status = (err as { status?: unknown } | null)?.status;
@@ -87,7 +96,6 @@ function statusOf(err: unknown): number {
 function messageOf(err: Error, status: number): string {
   const type = (err as { type?: unknown }).type;
   if (type === 'entity.too.large') return `body exceeds the ${(err as { limit?: number }).limit ?? ''} byte limit`;
-  if (type === 'entity.parse.failed') return `body is not valid JSON: ${err.message}`;
   if (type === 'request.aborted') return 'client aborted the request';
   if (status >= 500 && !(err instanceof HttpError)) return 'internal error';
   return err.message;

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MAINTENANCE, makeNode } from '../testing/fixtures.ts';
+import { policyWith } from '../testing/policies.ts';
+import { requestOf } from '../testing/requests.ts';
+import { judge } from './judge.ts';
+import type { Mode } from './types.ts';
+
+const rogueUncordon = requestOf({
+  username: 'system:serviceaccount:kube-system:cluster-autoscaler',
+  oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }),
+  object: makeNode({ cordoned: false, annotations: MAINTENANCE }),
+});
+
+const EXAMPLE_M =
+  'cordon-guard denied uncordon of node "worker-3" by "system:serviceaccount:kube-system:cluster-autoscaler": ' +
+  'node is under maintenance (cordon-guard.io/maintenance="kernel 6.8 upgrade, OPS-4411"); only allowlisted ' +
+  'requesters may uncordon it (policy cordon-guard/cordon-guard-policy), or remove the annotation first in a separate request';
+
+describe('a violation is answered by mode', () => {
+  it('enforce denies with 403 Forbidden and the message of POLICY.md, word for word', () => {
+    const { reply, decision } = judge(rogueUncordon, policyWith({ mode: 'enforce' }));
+    assert.equal(decision, 'denied');
+    assert.deepEqual(reply, { allowed: false, status: { code: 403, reason: 'Forbidden', message: EXAMPLE_M } });
+  });
+
+  it('warn allows with one warning that names node and requester first', () => {
+    const { reply, decision } = judge(rogueUncordon, policyWith({ mode: 'warn' }));
+    assert.equal(decision, 'warned');
+    assert.equal(reply.allowed, true);
+    assert.equal(reply.status, undefined);
+    assert.equal(reply.warnings?.length, 1);
+    const [warning] = reply.warnings ?? [];
+    assert.match(warning ?? '', /^node "worker-3" uncordon by "system:serviceaccount:kube-system:cluster-autoscaler" /);
+    assert.ok(Buffer.byteLength(warning ?? '') <= 256);
+    assert.match(warning ?? '', /cordon-guard\.io\/maintenance="kernel 6\.8 upgrade, OPS-4411"/);
+  });
+
+  it('audit allows silently and records the message as the violation audit annotation', () => {
+    const { reply, decision } = judge(rogueUncordon, policyWith({ mode: 'audit' }));
+    assert.equal(decision, 'audited');
+    assert.equal(reply.allowed, true);
+    assert.equal(reply.warnings, undefined);
+    assert.match(reply.auditAnnotations?.violation ?? '', /^cordon-guard would deny uncordon of node "worker-3" by /);
+  });
+
+  for (const mode of ['enforce', 'warn', 'audit'] as Mode[]) {
+    it(`an allowed request in ${mode} mode carries no warning, status or annotation`, () => {
+      const request = requestOf({ oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: false }) });
+      assert.deepEqual(judge(request, policyWith({ mode })).reply, { allowed: true });
+    });
+  }
+
+  it('a Node UPDATE without oldObject is answered 400 and not allowed, in every mode', () => {
+    for (const mode of ['enforce', 'warn', 'audit'] as Mode[]) {
+      const { reply, decision } = judge(requestOf({ oldObject: null }), policyWith({ mode }));
+      assert.equal(decision, 'errored');
+      assert.equal(reply.allowed, false);
+      assert.equal(reply.status?.code, 400);
+      assert.match(reply.status?.message ?? '', /no oldObject/);
+    }
+  });
+});

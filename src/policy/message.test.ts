@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeNode } from '../testing/fixtures.ts';
+import { policyWith } from '../testing/policies.ts';
+import { requestOf } from '../testing/requests.ts';
+import { evaluate } from './engine.ts';
+import { ANNOTATION_VALUE_MAX_CHARS, MESSAGE_MAX_CHARS, WARNING_MAX_BYTES } from './message.ts';
+import type { PolicySettings } from './types.ts';
+
+function violationFor(
+  { node = 'worker-3', user = 'mallory', value = 'reason', cordonedAfter = false }: { node?: string; user?: string; value?: string; cordonedAfter?: boolean },
+  settings: Partial<PolicySettings> = {},
+): { message: string; warning: string } {
+  const annotations = { 'cordon-guard.io/maintenance': value };
+  const evaluation = evaluate(
+    requestOf({
+      username: user,
+      oldObject: makeNode({ name: node, cordoned: true, annotations }),
+      object: makeNode({ name: node, cordoned: cordonedAfter, annotations: cordonedAfter ? null : annotations }),
+    }),
+    policyWith(settings),
+  );
+  assert.equal(evaluation.verdict, 'violation');
+  return evaluation;
+}
+
+const HOSTILE = 'a\u0000b\nc\r\td\u001b[31me\u200ff\u202eg\u2028h';
+
+describe('the message M', () => {
+  it('names webhook, node, requester, violation, annotation and way out, in that order', () => {
+    const { message } = violationFor({ node: 'gpu-7', user: 'system:serviceaccount:gpu-operator:driver-manager', value: 'driver 550' });
+    const order = ['cordon-guard', '"gpu-7"', '"system:serviceaccount:gpu-operator:driver-manager"', 'under maintenance', 'cordon-guard.io/maintenance="driver 550"', 'remove the annotation first'];
+    const positions = order.map((part) => message.indexOf(part));
+    assert.ok(positions.every((p) => p >= 0), `missing part in ${message}`);
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+  });
+
+  it('cuts the annotation value to 120 characters', () => {
+    const value = `${'x'.repeat(ANNOTATION_VALUE_MAX_CHARS)}TAIL`;
+    const { message } = violationFor({ value });
+    assert.ok(message.includes(`="${'x'.repeat(ANNOTATION_VALUE_MAX_CHARS)}"`));
+    assert.ok(!message.includes('TAIL'));
+  });
+
+  it('drops control characters before cutting, so 120 printable characters remain', () => {
+    const value = '\u0007'.repeat(50) + 'y'.repeat(200);
+    const { message } = violationFor({ value });
+    assert.ok(message.includes(`="${'y'.repeat(ANNOTATION_VALUE_MAX_CHARS)}"`));
+  });
+
+  it('is one printable line whatever the node, user and value contain', () => {
+    const { message, warning } = violationFor({ node: `n${HOSTILE}`, user: `u${HOSTILE}`, value: `v${HOSTILE}` });
+    for (const text of [message, warning]) {
+      assert.doesNotMatch(text, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u, JSON.stringify(text));
+      assert.ok(text.includes('"nabcdefgh"') || text.includes('"nabcd[31mefgh"'), text);
+    }
+  });
+
+  it('stays within 1024 characters with huge names and values', () => {
+    const { message } = violationFor({ node: 'n'.repeat(5000), user: 'u'.repeat(5000), value: 'v'.repeat(5000) });
+    assert.ok(message.length <= MESSAGE_MAX_CHARS, String(message.length));
+    assert.ok(message.startsWith('cordon-guard denied uncordon of node "nnn'));
+  });
+
+  it('never splits a surrogate pair when cutting', () => {
+    const { message, warning } = violationFor({ node: '🚀'.repeat(400), user: '🚀'.repeat(400), value: '🚀'.repeat(400) });
+    for (const text of [message, warning]) assert.doesNotMatch(text, /\p{Cs}/u);
+    assert.ok(Buffer.byteLength(warning) <= WARNING_MAX_BYTES);
+  });
+
+  it('escapes quotes in names so the quoted parts stay unambiguous', () => {
+    const { message } = violationFor({ node: 'a"b', user: 'c\\d' });
+    assert.ok(message.includes('node "a\\"b" by "c\\\\d"'), message);
+  });
+
+  it('names guardAllCordons and the missing annotation for cordon-guarded', () => {
+    const evaluation = evaluate(
+      requestOf({ username: 'x', oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: false }) }),
+      policyWith({ guardAllCordons: true }),
+    );
+    assert.equal(evaluation.verdict, 'violation');
+    assert.match(evaluation.message, /^cordon-guard denied uncordon of node "worker-3" by "x": node is cordoned and guardAllCordons is on \(no cordon-guard\.io\/maintenance annotation\)/);
+  });
+
+  it('says removal of the maintenance annotation for annotation-removal', () => {
+    const { message } = violationFor({ cordonedAfter: true }, { guardAnnotationRemoval: true });
+    assert.match(message, /^cordon-guard denied removal of the maintenance annotation from node "worker-3" by "mallory": /);
+  });
+});
+
+describe('the warning W', () => {
+  it('is at most 256 bytes even with long names', () => {
+    const { warning } = violationFor({ node: 'n'.repeat(300), user: 'u'.repeat(300), value: 'v'.repeat(300) }, { mode: 'warn' });
+    assert.ok(Buffer.byteLength(warning) <= WARNING_MAX_BYTES, String(Buffer.byteLength(warning)));
+    assert.ok(warning.startsWith('node "nnn'));
+  });
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:tls';
+import { makeNode, makeReview, MAINTENANCE } from '../testing/fixtures.ts';
+import { post } from '../testing/httpsClient.ts';
+import { startTestServer, type TestServer } from '../testing/testServer.ts';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './admissionServer.ts';
+
+const examples = new URL('../../examples/', import.meta.url);
+const rogue = readFileSync(new URL('reviews/rogue-uncordon.json', examples), 'utf8');
+const rogueAnswer = JSON.parse(readFileSync(new URL('responses/rogue-uncordon.json', examples), 'utf8'));
+
+describe('the admission server over TLS', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+    server.store.apply(readFileSync(new URL('policy.yaml', examples), 'utf8'), 'file examples/policy.yaml', 'file');
+  });
+  after(() => server.close());
+
+  const validate = (body: string | Buffer, contentType?: string | null) =>
+    post(`${server.url}/validate`, body, { ca: server.ca, contentType });
+
+  for (const name of readdirSync(new URL('reviews/', examples))) {
+    it(`answers examples/reviews/${name} exactly as examples/responses/${name}`, async () => {
+      const res = await validate(readFileSync(new URL(`reviews/${name}`, examples)));
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.deepEqual(res.json, JSON.parse(readFileSync(new URL(`responses/${name}`, examples), 'utf8')));
+    });
+  }
+
+  it('answers a v1beta1 review in v1beta1', async () => {
+    const res = await validate(JSON.stringify({ ...JSON.parse(rogue), apiVersion: 'admission.k8s.io/v1beta1' }));
+    assert.equal((res.json as { apiVersion: string }).apiVersion, 'admission.k8s.io/v1beta1');
+    assert.deepEqual((res.json as { response: unknown }).response, rogueAnswer.response);
+  });
+
+  it('judges a review of more than 1 MiB (a node with thousands of images)', async () => {
+    const body = JSON.stringify(
+      makeReview({
+        uid: 'big',
+        oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE, images: 3000 }),
+        object: makeNode({ cordoned: false, annotations: MAINTENANCE, images: 3000 }),
+      }),
+    );
+    assert.ok(body.length > 1024 * 1024, `body is only ${body.length} bytes`);
+    const res = await validate(body);
+    assert.equal(res.status, 200);
+    assert.equal((res.json as { response: { uid: string; allowed: boolean } }).response.allowed, false);
+    assert.equal((res.json as { response: { uid: string } }).response.uid, 'big');
+  });
+
+  const malformed: [string, () => Promise<{ status: number; json: unknown }>, number, RegExp][] = [
+    ['a body that is not JSON', () => validate('{"apiVersion": '), 400, /not valid JSON/],
+    ['an empty body', () => validate(''), 400, /body is empty/],
+    ['JSON null', () => validate('null'), 400, /JSON object/],
+    ['a JSON array', () => validate('[]'), 400, /JSON object/],
+    ['a JSON string', () => validate('"review"'), 400, /JSON object/],
+    ['a review without request', () => validate('{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}'), 400, /request is missing/],
+    ['a review without request.uid', () => validate('{"request":{"operation":"UPDATE"}}'), 400, /request\.uid/],
+    ['an unknown apiVersion', () => validate('{"apiVersion":"admission.k8s.io/v9","request":{"uid":"x"}}'), 400, /unsupported apiVersion/],
+    ['a wrong content type', () => validate(rogue, 'text/plain'), 415, /content type must be application\/json/],
+    ['no content type', () => validate(rogue, null), 415, /content type/],
+    ['a body over the 16 MiB limit', () => validate(Buffer.alloc(17 * 1024 * 1024, 0x20)), 413, /byte limit/],
+    ['deeply nested JSON', () => validate(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 400, /JSON object/],
+    ['a GET', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /no such endpoint/],
+  ];
+  for (const [name, send, status, pattern] of malformed) {
+    it(`refuses ${name} with ${status} and a JSON error, then still answers a valid review`, async () => {
+      const res = await send();
+      assert.equal(res.status, status);
+      assert.match((res.json as { error?: string })?.error ?? '', pattern);
+      const next = await validate(rogue);
+      assert.deepEqual(next.json, rogueAnswer);
+    });
+  }
+
+  it('answers a Node UPDATE without oldObject with allowed false and code 400', async () => {
+    const review = makeReview({ uid: 'no-old', oldObject: null });
+    const res = await validate(JSON.stringify(review));
+    assert.equal(res.status, 200);
+    assert.deepEqual((res.json as { response: unknown }).response, {
+      uid: 'no-old',
+      allowed: false,
+      status: { code: 400, message: 'cordon-guard cannot judge UPDATE of node "worker-3": the review has no oldObject' },
+    });
+  });
+
+  it('logs one warn line per violation with the patch, but no status or managedFields', async () => {
+    await validate(rogue);
+    const line = server.logs.lines.findLast((l) => l.level === 'warn' && l.reason === 'maintenance-active');
+    assert.ok(line);
+    assert.equal(line.uid, 'a3c9e1f0-0001-4b7e-9d2a-rogue0uncordon');
+    assert.equal(line.node, 'worker-3');
+    assert.equal(line.user, 'system:serviceaccount:system-upgrade:system-upgrade');
+    assert.equal(line.decision, 'denied');
+    assert.equal(line.mode, 'enforce');
+    assert.equal(typeof line.latencyMs, 'number');
+    assert.ok(Array.isArray(line.groups));
+    const patch = [...(line.patch as { path: string }[])].sort((a, b) => a.path.localeCompare(b.path));
+    assert.deepEqual(patch, [{ op: 'remove', path: '/spec/taints' }, { op: 'replace', path: '/spec/unschedulable', value: false }]);
+    assert.match(line.msg, /^cordon-guard denied uncordon of node "worker-3"/);
+  });
+
+  it('logs allowed uncordons at debug and says nothing about ordinary updates', async () => {
+    const before = server.logs.lines.length;
+    await validate(readFileSync(new URL('reviews/label-change.json', examples)));
+    await validate(readFileSync(new URL('reviews/allowlisted-uncordon.json', examples)));
+    const added = server.logs.lines.slice(before);
+    assert.equal(added.length, 1);
+    assert.equal(added[0]?.level, 'debug');
+    assert.equal(added[0]?.reason, 'allowlisted');
+  });
+
+  it('counts answers by decision and reason in the metrics', async () => {
+    const text = await server.metrics.registry.metrics();
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce"\} \d+/);
+    assert.match(text, /cordon_guard_admission_duration_seconds_bucket\{le="0.001",endpoint="validate"\} \d+/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:system-upgrade:system-upgrade"\} \d+/);
+  });
+
+  it('keeps connections alive longer than the API server\'s 90 s idle timeout, and reuses them', async () => {
+    assert.ok(server.server.keepAliveTimeout > 90_000);
+    assert.equal(server.server.keepAliveTimeout, KEEP_ALIVE_TIMEOUT_MS);
+    assert.ok(server.server.headersTimeout <= HEADERS_TIMEOUT_MS);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    agent.on('free', (socket) => sockets.add(socket));
+    for (let i = 0; i < 5; i++) await post(`${server.url}/validate`, rogue, { ca: server.ca, agent });
+    agent.destroy();
+    assert.equal(sockets.size, 1);
+  });
+
+  it('negotiates TLS 1.2 or newer and refuses TLS 1.1', async () => {
+    const { port } = new URL(server.url);
+    const protocol = await new Promise<string | null>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(port), ca: server.ca, servername: 'localhost' }, () => {
+        resolve(socket.getProtocol());
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.ok(protocol === 'TLSv1.2' || protocol === 'TLSv1.3', String(protocol));
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: Number(port), ca: server.ca, servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => resolve(socket));
+        socket.on('error', reject);
+      }),
+    );
+  });
+});

@@ -1,0 +1,57 @@
+// The admission server in-process over real TLS on a loopback port, for server tests.
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../observability/logger.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { PolicyStore } from '../policy/store.ts';
+import type { Policy } from '../policy/types.ts';
+import { createAdmissionObserver, type ViolationRecorder } from '../server/admissionObserver.ts';
+import { createAdmissionServer } from '../server/admissionServer.ts';
+import { createApp } from '../server/app.ts';
+import { makeSelfSignedPair } from '../tls/selfSigned.ts';
+import { LogCapture } from './logCapture.ts';
+import { readFileSync } from 'node:fs';
+
+export interface TestServer {
+  url: string;
+  ca: string;
+  logs: LogCapture;
+  store: PolicyStore;
+  metrics: Metrics;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder } = {}): Promise<TestServer> {
+  const logs = new LogCapture();
+  const logger = createLogger('debug', logs);
+  const metrics = createMetrics({ defaultMetrics: false });
+  const store = new PolicyStore({ logger, metrics, initial: options.policy });
+  const { serving, caFile } = makeSelfSignedPair(join(mkdtempSync(join(tmpdir(), 'cg-test-')), 'ca.crt'));
+  const app = createApp({
+    policy: () => store.current(),
+    observe: createAdmissionObserver({ logger, metrics, events: options.events }),
+    logger,
+    metrics,
+  });
+  const server = createAdmissionServer(app, { keyPair: serving });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    ca: readFileSync(caFile, 'utf8'),
+    logs,
+    store,
+    metrics,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
