@@ -5,6 +5,11 @@ import type { Server } from 'node:net';
 import type { ServeOptions } from '../cli/args.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { EventRecorder } from '../kube/eventRecorder.ts';
+import { eventsClient } from '../kube/eventsClient.ts';
+import { loadKubeConfig } from '../kube/kubeConfig.ts';
+import { ConfigMapPolicySource } from '../policy/configMapSource.ts';
 import { FilePolicySource } from '../policy/fileSource.ts';
 import { PolicyStore, type PolicySource } from '../policy/store.ts';
 import { createAdmissionObserver } from '../server/admissionObserver.ts';
@@ -42,6 +47,18 @@ function servingPair(options: ServeOptions, logger: Logger): { pair: PemKeyPair;
   return { pair: watcher.current, watcher, onRotate: (fn) => (rotate = fn) };
 }
 
+function policySource(
+  options: ServeOptions,
+  deps: { store: PolicyStore; logger: Logger; kubeConfig: KubeConfig | undefined; events: EventRecorder | undefined },
+): PolicySource | undefined {
+  const { policy } = options;
+  if (policy.kind === 'file') return new FilePolicySource({ path: policy.path, store: deps.store, logger: deps.logger });
+  if (policy.kind === 'configmap' && deps.kubeConfig !== undefined) {
+    return new ConfigMapPolicySource({ ...policy, kubeConfig: deps.kubeConfig, store: deps.store, logger: deps.logger, events: deps.events });
+  }
+  return undefined;
+}
+
 export async function runServe(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   const metrics = createMetrics();
@@ -52,15 +69,18 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const tls = servingPair(options, logger);
   const clientCaPem = options.clientCaPath === undefined ? undefined : readFileSync(options.clientCaPath, 'utf8');
 
-  const source: PolicySource | undefined =
-    options.policy.kind === 'file'
-      ? new FilePolicySource({ path: options.policy.path, store, logger })
-      : undefined;
+  // The API server is needed for a ConfigMap policy and for Events; a local run needs neither.
+  const wantsEvents = options.events ?? options.policy.kind === 'configmap';
+  const kubeConfig = options.policy.kind === 'configmap' || wantsEvents ? loadKubeConfig(options.kubeconfig) : undefined;
+  const events = kubeConfig !== undefined && wantsEvents ? new EventRecorder({ client: eventsClient(kubeConfig), logger, metrics }) : undefined;
+  if (events === undefined) logger.info('Kubernetes Events are off (no --policy-configmap or --events)');
+
+  const source = policySource(options, { store, logger, kubeConfig, events });
   if (source === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
 
   const app = createApp({
     policy: () => store.current(),
-    observe: createAdmissionObserver({ logger, metrics }),
+    observe: createAdmissionObserver({ logger, metrics, events }),
     logger,
     metrics,
     isDraining: () => draining,
@@ -72,11 +92,12 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   const metricsPort = await listen(ops, options.metricsPort, options.host);
   logger.info({ port: metricsPort }, `health and metrics on http://${options.host}:${metricsPort} (/healthz /readyz /metrics)`);
-  await source?.start();
-  readiness.policyLoaded();
   const port = await listen(server, options.port, options.host);
   readiness.listening();
   logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port}/validate`);
+  await source?.start();
+  readiness.policyLoaded();
+  logger.info({ policy: store.current().origin, generation: store.generation }, 'ready');
 
   const shutdown = async (signal: string): Promise<void> => {
     if (draining) return;
@@ -91,6 +112,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     clearTimeout(force);
     tls.watcher?.stop();
     await source?.stop();
+    await Promise.race([events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await new Promise((r) => ops.close(r));
     logger.info('shut down cleanly');
     logger.flush();

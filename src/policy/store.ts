@@ -40,16 +40,21 @@ export class PolicyStore {
     const result = parsePolicyDocument(text, origin);
     if (!result.ok) {
       this.#rejected = { text, origin, result };
-      this.#metrics.policyReloads.inc({ source, result: 'invalid' });
-      this.#logger.error(
-        { source, origin, errors: result.errors, kept: this.#policy.origin, generation: this.#generation },
-        `policy from ${origin} is invalid, keeping the policy in force: ${result.errors.join('; ')}`,
-      );
+      this.refuse(origin, source, result.errors);
       return result;
     }
     this.#rejected = undefined;
     this.#install(result.policy, text, source);
     return result;
+  }
+
+  /** A document that cannot be used: logged and counted; the policy in force stays. */
+  refuse(origin: string, source: PolicySourceKind, errors: string[]): void {
+    this.#metrics.policyReloads.inc({ source, result: 'invalid' });
+    this.#logger.error(
+      { source, origin, errors, kept: this.#policy.origin, generation: this.#generation },
+      `policy from ${origin} is invalid, keeping the policy in force: ${errors.join('; ')}`,
+    );
   }
 
   /** The source has no document (never created, or deleted). */

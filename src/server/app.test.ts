@@ -152,3 +152,23 @@ describe('the admission server over TLS', () => {
     );
   });
 });
+
+describe('violations become Events, except dry runs', () => {
+  it('records a real violation and skips the same violation under dryRun', async () => {
+    const recorded: string[] = [];
+    const server = await startTestServer({ events: { record: (request) => recorded.push(request.uid) } });
+    try {
+      const review = (uid: string, dryRun: boolean) =>
+        JSON.stringify(
+          makeReview({ uid, dryRun, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: makeNode({ cordoned: false, annotations: MAINTENANCE }) }),
+        );
+      const dry = await post(`${server.url}/validate`, review('dry', true), { ca: server.ca });
+      const real = await post(`${server.url}/validate`, review('real', false), { ca: server.ca });
+      assert.equal((dry.json as { response: { allowed: boolean } }).response.allowed, false, 'a dry run is still denied');
+      assert.equal((real.json as { response: { allowed: boolean } }).response.allowed, false);
+      assert.deepEqual(recorded, ['real']);
+    } finally {
+      await server.close();
+    }
+  });
+});
