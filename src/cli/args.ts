@@ -12,7 +12,8 @@ export const USAGE = `usage:
                      [--client-ca FILE]
                      [--policy-file FILE | --policy-configmap NAMESPACE/NAME [--kubeconfig FILE]]
                      [--events | --no-events] [--drain-seconds 5] [--log-level info]
-  cordon-guard check --policy-file FILE --review FILE   (exit 0 allowed, 3 denied, 2 bad input)
+  cordon-guard check [--policy-file FILE] --review FILE|- [--mutate]
+                     (exit 0 allowed, 3 denied, 2 bad input; --mutate: the /mutate answer and its patch)
 
 Every serve flag can also be set in the environment as CORDON_GUARD_<FLAG>, e.g.
 CORDON_GUARD_PORT=9443, CORDON_GUARD_SELF_SIGNED=true, CORDON_GUARD_POLICY_FILE=policy.yaml.`;
@@ -36,6 +37,8 @@ export interface CheckOptions {
   command: 'check';
   policyFile: string | undefined;
   reviewFile: string;
+  /** Answer as /mutate does (the cordon stamp patch) instead of /validate. */
+  mutate: boolean;
 }
 
 export type CliOptions = ServeOptions | CheckOptions | { command: 'help' };
@@ -143,12 +146,12 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
 function parseCheck(args: string[]): CheckOptions {
   const { values } = parseArgs({
     args,
-    options: { 'policy-file': { type: 'string' }, review: { type: 'string' } },
+    options: { 'policy-file': { type: 'string' }, review: { type: 'string' }, mutate: { type: 'boolean' } },
     strict: true,
     allowPositionals: false,
   });
   if (values.review === undefined) throw new UsageError('check needs --review FILE (use - for standard input)');
-  return { command: 'check', policyFile: values['policy-file'], reviewFile: values.review };
+  return { command: 'check', policyFile: values['policy-file'], reviewFile: values.review, mutate: values.mutate === true };
 }
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions {

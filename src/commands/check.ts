@@ -1,7 +1,8 @@
 // `cordon-guard check`: the offline what-if. Same decode, judge and encode as the server.
 import { readFile } from 'node:fs/promises';
 import { decodeAdmissionReview } from '../admission/decode.ts';
-import { encodeReview } from '../admission/reply.ts';
+import { allowed, encodeReview, patched } from '../admission/reply.ts';
+import { cordonStampMutation } from '../policy/mutation.ts';
 import { defaultPolicy, parsePolicyDocument } from '../policy/document.ts';
 import { judge } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
@@ -52,6 +53,12 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
     return EXIT_BAD_INPUT;
   }
   const { apiVersion, request } = decoded.review;
+  if (options.mutate) {
+    const { patch } = cordonStampMutation(request, new Date());
+    io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, patch.length === 0 ? allowed() : patched(patch)), null, 2)}\n`);
+    io.stderr(patch.length === 0 ? 'no patch: not a cordon or uncordon\n' : `JSON Patch: ${JSON.stringify(patch)}\n`);
+    return EXIT_ALLOWED;
+  }
   const judgement = judge(request, policy);
   io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, judgement.reply), null, 2)}\n`);
   if (judgement.decision === 'errored') return EXIT_BAD_INPUT;

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../kube/kubeConfig.ts';
 import { ConfigMapPolicySource } from '../policy/configMapSource.ts';
 import { FilePolicySource } from '../policy/fileSource.ts';
 import { PolicyStore, type PolicySource } from '../policy/store.ts';
-import { createAdmissionObserver } from '../server/admissionObserver.ts';
+import { createAdmissionObserver, createMutationObserver } from '../server/admissionObserver.ts';
 import { createAdmissionServer, rotateKeyPair } from '../server/admissionServer.ts';
 import { createApp } from '../server/app.ts';
 import { createOpsServer } from '../server/opsServer.ts';
@@ -81,6 +81,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const app = createApp({
     policy: () => store.current(),
     observe: createAdmissionObserver({ logger, metrics, events }),
+    observeMutation: createMutationObserver({ logger, metrics }),
     logger,
     metrics,
     isDraining: () => draining,
@@ -94,7 +95,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   logger.info({ port: metricsPort }, `health and metrics on http://${options.host}:${metricsPort} (/healthz /readyz /metrics)`);
   const port = await listen(server, options.port, options.host);
   readiness.listening();
-  logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port}/validate`);
+  logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port} (/validate /mutate)`);
   await source?.start();
   readiness.policyLoaded();
   logger.info({ policy: store.current().origin, generation: store.generation }, 'ready');

@@ -54,13 +54,12 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-function reasonFor(judgement: Judgement): string {
-  const action = judgement.evaluation.verdict === 'violation' && judgement.evaluation.transition === 'annotation-removal'
-    ? 'MaintenanceAnnotationRemoval'
-    : 'Uncordon';
-  const outcome = { denied: 'Denied', warned: 'Warned', audited: 'Audited', allowed: 'Allowed', errored: 'Errored' }[judgement.decision];
-  return `${action}${outcome}`;
-}
+const ACTIONS = {
+  uncordon: { reason: 'Uncordon', action: 'Uncordon' },
+  'annotation-removal': { reason: 'MaintenanceAnnotationRemoval', action: 'RemoveMaintenanceAnnotation' },
+  'stamp-change': { reason: 'CordonStampChange', action: 'ChangeCordonStamp' },
+} as const;
+const OUTCOMES = { denied: 'Denied', warned: 'Warned', audited: 'Audited', allowed: 'Allowed', errored: 'Errored' } as const;
 
 export class EventRecorder implements ViolationRecorder {
   readonly #client: EventsClient;
@@ -83,16 +82,18 @@ export class EventRecorder implements ViolationRecorder {
   }
 
   record(request: AdmissionRequest, judgement: Judgement, _policy: Policy): void {
-    if (judgement.evaluation.verdict !== 'violation') return;
-    const reason = reasonFor(judgement);
+    const { evaluation } = judgement;
+    if (evaluation.verdict !== 'violation') return;
+    const { reason, action } = ACTIONS[evaluation.transition];
+    const eventReason = `${reason}${OUTCOMES[judgement.decision]}`;
     this.enqueue({
       namespace: NODE_EVENT_NAMESPACE,
       // kubectl describe node matches node events by uid == name, as the kubelet writes them.
       regarding: { apiVersion: 'v1', kind: 'Node', name: request.name, uid: request.name },
-      reason,
-      action: judgement.evaluation.transition === 'uncordon' ? 'Uncordon' : 'RemoveMaintenanceAnnotation',
-      note: judgement.evaluation.message,
-      seriesKey: JSON.stringify(['Node', request.name, request.userInfo.username, reason]),
+      reason: eventReason,
+      action,
+      note: evaluation.message,
+      seriesKey: JSON.stringify(['Node', request.name, request.userInfo.username, eventReason]),
     });
   }
 

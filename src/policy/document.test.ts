@@ -15,8 +15,8 @@ describe('the policy document', () => {
     const result = parsePolicyDocument('', 'test');
     assert.ok(result.ok);
     if (!result.ok) return;
-    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allow } = result.policy;
-    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allow }, DEFAULT_SETTINGS);
+    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow } = result.policy;
+    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow }, DEFAULT_SETTINGS);
   });
 
   it('the example in POLICY.md and examples/policy.yaml parse', () => {

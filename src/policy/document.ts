@@ -20,6 +20,7 @@ const documentSchema = z.strictObject({
     }),
   guardAllCordons: z.boolean().default(DEFAULT_SETTINGS.guardAllCordons),
   guardAnnotationRemoval: z.boolean().default(DEFAULT_SETTINGS.guardAnnotationRemoval),
+  allowCordonOwner: z.boolean().default(DEFAULT_SETTINGS.allowCordonOwner),
   allow: z
     .strictObject({ users: patternList, groups: patternList, serviceAccounts: patternList })
     .default({ users: [], groups: [], serviceAccounts: [] }),

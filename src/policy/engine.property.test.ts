@@ -10,6 +10,7 @@ import { judge } from './judge.ts';
 import type { PolicySettings } from './types.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
+const STAMP = 'cordon-guard.io/cordoned-by';
 /** Runs per property; the fuzz target raises it. */
 const RUNS = Number(process.env.CORDON_GUARD_PROPERTY_RUNS ?? 2000);
 
@@ -46,7 +47,7 @@ const text = fc.oneof(names, fc.string({ maxLength: 12 }), fc.string({ unit: 'gr
 const pattern = fc.oneof(names, text, fc.constantFrom('*', 'system:serviceaccount:*', 'ops/*', '*o*', 'a*b'));
 const unschedulable = fc.constantFrom<unknown>(undefined, true, false, null, 'true', 1);
 const annotations = fc.option(
-  fc.dictionary(fc.oneof(fc.constant(KEY), fc.constantFrom('__proto__', 'constructor', 'other/key')), text, { maxKeys: 3 }),
+  fc.dictionary(fc.oneof(fc.constant(KEY), fc.constantFrom('__proto__', 'constructor', 'other/key', STAMP)), fc.oneof(text, fc.constant('{"user":"alice","at":"2026-11-28T06:00:00Z"}')), { maxKeys: 3 }),
   { nil: undefined },
 );
 
@@ -61,6 +62,7 @@ const settings = fc.record<PolicySettings>({
   maintenanceAnnotation: fc.constant(KEY),
   guardAllCordons: fc.boolean(),
   guardAnnotationRemoval: fc.boolean(),
+  allowCordonOwner: fc.boolean(),
   allow: fc.record({
     users: fc.array(pattern, { maxLength: 3 }),
     groups: fc.array(pattern, { maxLength: 3 }),
@@ -126,7 +128,10 @@ describe('policy properties over generated reviews', () => {
       fc.property(review, settings, (r, s) => {
         const uncordon = cordoned(r.oldObject) && !cordoned(r.object);
         const removal = inMaintenance(r.oldObject) && !inMaintenance(r.object);
-        fc.pre(!uncordon && !removal);
+        const stampOf = (o: { metadata: { annotations?: Record<string, string> } }) =>
+          o.metadata.annotations !== undefined && Object.hasOwn(o.metadata.annotations, STAMP) ? o.metadata.annotations[STAMP] : undefined;
+        const stampTouched = cordoned(r.oldObject) === cordoned(r.object) && stampOf(r.oldObject) !== stampOf(r.object);
+        fc.pre(!uncordon && !removal && !stampTouched);
         const { reply } = judge(toRequest(r).request, policyWith(s));
         assert.deepEqual(reply, { allowed: true });
       }),

@@ -7,6 +7,8 @@ import { evaluate } from './engine.ts';
 import type { PolicySettings } from './types.ts';
 
 const ROGUE = 'system:serviceaccount:system-upgrade:system-upgrade';
+const STAMP = 'cordon-guard.io/cordoned-by';
+const stampOf = (user: string) => JSON.stringify({ user, at: '2026-11-28T06:00:00Z' });
 const cordonedInMaintenance = makeNode({ cordoned: true, annotations: MAINTENANCE });
 const uncordonedInMaintenance = makeNode({ cordoned: false, annotations: MAINTENANCE });
 const allowlist: Partial<PolicySettings> = {
@@ -73,6 +75,19 @@ const rows: Row[] = [
   { name: 'a cordon is allowed', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true }) }, policy: { guardAllCordons: true }, expect: { verdict: 'allow', reason: 'not-an-uncordon' } },
   { name: 'false to absent is not an uncordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: false, annotations: MAINTENANCE }), object: makeNode({ annotations: MAINTENANCE }) }, expect: { verdict: 'allow', reason: 'not-an-uncordon' } },
   { name: 'adding the annotation is allowed', review: { username: ROGUE, oldObject: makeNode({ cordoned: true }), object: cordonedInMaintenance }, policy: { guardAnnotationRemoval: true }, expect: { verdict: 'allow', reason: 'not-an-uncordon' } },
+  // Cordon ownership (POLICY.md "Cordon ownership").
+  { name: 'under guardAllCordons the requester who cordoned may uncordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'allow', reason: 'cordon-owner', transition: 'uncordon' } },
+  { name: 'under guardAllCordons another requester may not uncordon someone else\'s cordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
+  { name: 'allowCordonOwner false takes the owner\'s right away', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true, allowCordonOwner: false }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
+  { name: 'the maintenance annotation wins over ownership', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false, annotations: MAINTENANCE }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'maintenance-active' } },
+  { name: 'a stamp that is not valid JSON names no owner', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: ROGUE } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
+  { name: 'without guardAllCordons an uncordon of a stamped node is allowed as no-maintenance', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'allow', reason: 'no-maintenance' } },
+  { name: 'forging a stamp on a cordoned node is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stamp-tampering', transition: 'stamp-change' } },
+  { name: 'adding a stamp without cordoning is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stamp-tampering' } },
+  { name: 'removing the stamp without uncordoning is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: true }) }, expect: { verdict: 'violation', reason: 'stamp-tampering' } },
+  { name: 'an allowlisted requester may fix a stamp', review: { username: 'alice@example.com', oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('x') } }), object: makeNode({ cordoned: true }) }, policy: allowlist, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'stamp-change' } },
+  { name: 'a cordon that carries the new stamp is not tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' } },
+  { name: 'an uncordon that drops the stamp is judged as an uncordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'allow', reason: 'no-maintenance', transition: 'uncordon' } },
   // Cannot be judged.
   { name: 'a Node UPDATE without oldObject cannot be judged', review: { username: ROGUE, oldObject: null }, expect: { verdict: 'unjudgeable' } },
   { name: 'a Node UPDATE without object cannot be judged', review: { username: ROGUE, object: null }, expect: { verdict: 'unjudgeable' } },

@@ -2,13 +2,14 @@
 import type { AdmissionRequest } from '../admission/types.ts';
 import { isAllowlisted } from './allowlist.ts';
 import { unjudgeableMessage, violationMessage, violationWarning } from './message.ts';
+import { CORDON_STAMP_ANNOTATION, readStamp } from './cordonStamp.ts';
 import { annotation, isCordoned } from './nodeState.ts';
 import type { Policy } from './types.ts';
 
-export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'not-an-uncordon';
-export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal';
-/** What the request does to the guarded state; only uncordons and annotation removals are judged. */
-export type Transition = 'uncordon' | 'annotation-removal' | 'other';
+export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
+export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering';
+/** What the request does to the guarded state; only these transitions are judged. */
+export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';
 
 export type Evaluation =
   | { verdict: 'allow'; reason: AllowReason; transition: Transition }
@@ -46,22 +47,33 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
 
   const key = policy.maintenanceAnnotation;
   const maintenance = annotation(oldObject, key);
-  const uncordon = isCordoned(oldObject) && !isCordoned(object);
+  const cordonedBefore = isCordoned(oldObject);
+  const cordonedAfter = isCordoned(object);
+  const uncordon = cordonedBefore && !cordonedAfter;
   const annotationRemoval = maintenance !== undefined && annotation(object, key) === undefined;
-  if (!uncordon && !annotationRemoval) return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' };
+  // Cordons and uncordons carry the stamp /mutate writes; any other change of it is tampering.
+  const stampChanged =
+    cordonedBefore === cordonedAfter && annotation(oldObject, CORDON_STAMP_ANNOTATION) !== annotation(object, CORDON_STAMP_ANNOTATION);
+  if (!uncordon && !annotationRemoval && !stampChanged) return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' };
 
   const allowlisted = isAllowlisted(request.userInfo, policy);
-  const violation = (reason: ViolationReason, transition: 'uncordon' | 'annotation-removal'): Evaluation => {
-    const facts = { reason, request, policy, maintenance };
+  const violation = (reason: ViolationReason, transition: Exclude<Transition, 'other'>): Evaluation => {
+    const facts = { reason, request, policy, maintenance, owner: readStamp(oldObject) };
     return { verdict: 'violation', reason, transition, message: violationMessage(facts), warning: violationWarning(facts) };
   };
 
   if (uncordon) {
     if (allowlisted) return { verdict: 'allow', reason: 'allowlisted', transition: 'uncordon' };
     if (maintenance !== undefined) return violation('maintenance-active', 'uncordon');
-    if (policy.guardAllCordons) return violation('cordon-guarded', 'uncordon');
+    if (policy.guardAllCordons) {
+      if (policy.allowCordonOwner && readStamp(oldObject)?.user === request.userInfo.username) {
+        return { verdict: 'allow', reason: 'cordon-owner', transition: 'uncordon' };
+      }
+      return violation('cordon-guarded', 'uncordon');
+    }
     return { verdict: 'allow', reason: 'no-maintenance', transition: 'uncordon' };
   }
-  if (policy.guardAnnotationRemoval && !allowlisted) return violation('annotation-removal', 'annotation-removal');
-  return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'annotation-removal' };
+  if (annotationRemoval && policy.guardAnnotationRemoval && !allowlisted) return violation('annotation-removal', 'annotation-removal');
+  if (stampChanged && !allowlisted) return violation('stamp-tampering', 'stamp-change');
+  return { verdict: 'allow', reason: 'not-an-uncordon', transition: annotationRemoval ? 'annotation-removal' : 'stamp-change' };
 }

@@ -95,3 +95,28 @@ describe('the warning W', () => {
     assert.ok(warning.startsWith('node "nnn'));
   });
 });
+
+describe('ownership messages', () => {
+  it('names the owner when another requester tries to uncordon under guardAllCordons', () => {
+    const evaluation = evaluate(
+      requestOf({
+        username: 'system:serviceaccount:system-upgrade:system-upgrade',
+        oldObject: makeNode({ cordoned: true, annotations: { 'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z"}' } }),
+        object: makeNode({ cordoned: false }),
+      }),
+      policyWith({ guardAllCordons: true }),
+    );
+    assert.equal(evaluation.verdict, 'violation');
+    assert.match(evaluation.message, /cordoned by "admin" at "2026-11-28T06:00:00Z"\); only the requester who cordoned it or allowlisted requesters may uncordon it/);
+    assert.match(evaluation.warning, /^node "worker-3" uncordon by "system:serviceaccount:system-upgrade:system-upgrade" .*cordoned by "admin"/);
+  });
+
+  it('says what the stamp is for on tampering', () => {
+    const evaluation = evaluate(
+      requestOf({ username: 'mallory', oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: true, annotations: { 'cordon-guard.io/cordoned-by': '{"user":"mallory","at":"x"}' } }) }),
+      policyWith(),
+    );
+    assert.equal(evaluation.verdict, 'violation');
+    assert.match(evaluation.message, /^cordon-guard denied change of the cordon-guard\.io\/cordoned-by stamp on node "worker-3" by "mallory": the stamp records who cordoned the node and only cordon-guard writes it/);
+  });
+});

@@ -4,6 +4,7 @@ import type { AdmissionRequest } from '../admission/types.ts';
 import { firstChars, printable, quoted, withinBytes } from './text.ts';
 import type { Policy } from './types.ts';
 import type { ViolationReason } from './engine.ts';
+import { CORDON_STAMP_ANNOTATION, type CordonStamp } from './cordonStamp.ts';
 
 export const MESSAGE_MAX_CHARS = 1024;
 export const WARNING_MAX_BYTES = 256;
@@ -17,6 +18,8 @@ export interface ViolationFacts {
   policy: Policy;
   /** The maintenance annotation's value on oldObject, if it was present. */
   maintenance: string | undefined;
+  /** Who cordoned the node, from oldObject's cordon stamp. */
+  owner?: CordonStamp | undefined;
 }
 
 /** The annotation value: control characters dropped, then cut to 120 characters. */
@@ -30,7 +33,14 @@ function maintenanceWords(facts: ViolationFacts): string {
 }
 
 function action(reason: ViolationReason): string {
-  return reason === 'annotation-removal' ? 'removal of the maintenance annotation from node' : 'uncordon of node';
+  if (reason === 'annotation-removal') return 'removal of the maintenance annotation from node';
+  if (reason === 'stamp-tampering') return `change of the ${CORDON_STAMP_ANNOTATION} stamp on node`;
+  return 'uncordon of node';
+}
+
+function ownerWords(facts: ViolationFacts): string {
+  const { owner } = facts;
+  return owner === undefined ? '' : `; cordoned by ${quoted(owner.user, NAME_MAX_CHARS)} at ${quoted(owner.at, 40)}`;
 }
 
 export function violationMessage(facts: ViolationFacts): string {
@@ -43,8 +53,12 @@ export function violationMessage(facts: ViolationFacts): string {
       `node is under maintenance (${maintenanceWords(facts)}); only allowlisted requesters may uncordon it ${where}, ` +
       'or remove the annotation first in a separate request',
     'cordon-guarded':
-      `node is cordoned and guardAllCordons is on (${maintenanceWords(facts)}); ` +
-      `only allowlisted requesters may uncordon it ${where}`,
+      `node is cordoned and guardAllCordons is on (${maintenanceWords(facts)}${ownerWords(facts)}); ` +
+      `only ${facts.owner !== undefined && policy.allowCordonOwner ? 'the requester who cordoned it or ' : ''}` +
+      `allowlisted requesters may uncordon it ${where}`,
+    'stamp-tampering':
+      `the stamp records who cordoned the node and only cordon-guard writes it (${maintenanceWords(facts)}${ownerWords(facts)}); ` +
+      `only allowlisted requesters may change it ${where}; cordon or uncordon the node instead`,
     'annotation-removal':
       `removing the maintenance annotation is guarded (${maintenanceWords(facts)}); ` +
       `only allowlisted requesters may end maintenance ${where}`,
@@ -55,11 +69,12 @@ export function violationMessage(facts: ViolationFacts): string {
 /** W: node and requester first, then why; the API server may cut warnings past 256 characters. */
 export function violationWarning(facts: ViolationFacts): string {
   const { reason, request } = facts;
-  const what = reason === 'annotation-removal' ? 'maintenance annotation removal' : 'uncordon';
+  const what = { 'annotation-removal': 'maintenance annotation removal', 'stamp-tampering': 'cordon stamp change' }[reason as string] ?? 'uncordon';
   const why = {
     'maintenance-active': `node under maintenance (${maintenanceWords(facts)})`,
-    'cordon-guarded': 'guardAllCordons is on',
+    'cordon-guarded': `guardAllCordons is on${ownerWords(facts)}`,
     'annotation-removal': 'guardAnnotationRemoval is on',
+    'stamp-tampering': `only cordon-guard writes ${CORDON_STAMP_ANNOTATION}`,
   }[reason];
   return withinBytes(
     `node ${quoted(request.name, 63)} ${what} by ${quoted(request.userInfo.username, 63)} ` +

@@ -15,6 +15,8 @@ export interface PolicySettings {
   maintenanceAnnotation: string;
   guardAllCordons: boolean;
   guardAnnotationRemoval: boolean;
+  /** Under guardAllCordons, whoever cordoned a node (its cordon stamp) may uncordon it. */
+  allowCordonOwner: boolean;
   allow: AllowlistPatterns;
 }
 
@@ -34,5 +36,6 @@ export const DEFAULT_SETTINGS: PolicySettings = {
   maintenanceAnnotation: DEFAULT_MAINTENANCE_ANNOTATION,
   guardAllCordons: false,
   guardAnnotationRemoval: false,
+  allowCordonOwner: true,
   allow: { users: [], groups: [], serviceAccounts: [] },
 };

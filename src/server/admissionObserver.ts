@@ -6,6 +6,7 @@ import { reasonOf } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { CordonStampMutation } from '../policy/mutation.ts';
 import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
@@ -65,6 +66,23 @@ export function createAdmissionObserver({ logger, metrics, events }: AdmissionOb
         patch: safePatch(request),
       },
       evaluation.verdict === 'allow' ? `${evaluation.transition} allowed: ${reason}` : evaluation.message,
+    );
+  };
+}
+
+export type MutationObserver = (request: AdmissionRequest, mutation: CordonStampMutation, latencySeconds: number) => void;
+
+const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', none: 'not-a-cordon-transition' } as const;
+
+export function createMutationObserver({ logger, metrics }: Omit<AdmissionObserverDeps, 'events'>): MutationObserver {
+  return (request, { change, patch }, latencySeconds) => {
+    const reason = MUTATION_REASONS[change];
+    metrics.admissionRequests.inc({ operation: request.operation, decision: change === 'none' ? 'allowed' : 'patched', reason, mode: 'mutate' });
+    metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
+    if (change === 'none') return;
+    logger.info(
+      { uid: request.uid, node: request.name, user: request.userInfo.username, reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch },
+      `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${JSON.stringify(request.name)} by ${JSON.stringify(request.userInfo.username)}`,
     );
   };
 }

@@ -172,3 +172,29 @@ describe('violations become Events, except dry runs', () => {
     }
   });
 });
+
+describe('the /mutate endpoint', () => {
+  it('answers a cordon with a base64 JSON Patch that stamps who cordoned, in the request apiVersion', async () => {
+    const server = await startTestServer({ now: () => new Date('2026-11-28T07:00:00.500Z') });
+    try {
+      const review = makeReview({ uid: 'm1', apiVersion: 'admission.k8s.io/v1beta1', username: 'alice', oldObject: makeNode({ cordoned: false, annotations: null }), object: makeNode({ cordoned: true, annotations: null }) });
+      const res = await post(`${server.url}/mutate`, JSON.stringify(review), { ca: server.ca });
+      const body = res.json as { apiVersion: string; response: { uid: string; allowed: boolean; patchType: string; patch: string } };
+      assert.equal(body.apiVersion, 'admission.k8s.io/v1beta1');
+      assert.equal(body.response.uid, 'm1');
+      assert.equal(body.response.allowed, true);
+      assert.equal(body.response.patchType, 'JSONPatch');
+      assert.deepEqual(JSON.parse(Buffer.from(body.response.patch, 'base64').toString()), [
+        { op: 'add', path: '/metadata/annotations', value: { 'cordon-guard.io/cordoned-by': '{"user":"alice","at":"2026-11-28T07:00:00Z"}' } },
+      ]);
+      const line = server.logs.find((l) => l.reason === 'cordon-stamped');
+      assert.equal(line?.level, 'info');
+      const other = await post(`${server.url}/mutate`, JSON.stringify(makeReview({ uid: 'm2' })), { ca: server.ca });
+      assert.deepEqual(other.json, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'm2', allowed: true } });
+      const bad = await post(`${server.url}/mutate`, '{}', { ca: server.ca });
+      assert.equal(bad.status, 400);
+    } finally {
+      await server.close();
+    }
+  });
+});

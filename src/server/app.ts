@@ -1,12 +1,14 @@
 // The admission HTTP app: decode, judge, encode. Built by a factory so tests run it in-process.
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { decodeAdmissionReview } from '../admission/decode.ts';
-import { encodeReview } from '../admission/reply.ts';
+import { allowed, encodeReview, patched, type Reply } from '../admission/reply.ts';
+import type { AdmissionRequest } from '../admission/types.ts';
 import { judge } from '../policy/judge.ts';
+import { cordonStampMutation } from '../policy/mutation.ts';
 import type { Policy } from '../policy/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { AdmissionObserver } from './admissionObserver.ts';
+import type { AdmissionObserver, MutationObserver } from './admissionObserver.ts';
 
 /** A Node with 500 images makes a review of several hundred kB; leave generous room. */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -14,6 +16,9 @@ export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 export interface AppDeps {
   policy: () => Policy;
   observe: AdmissionObserver;
+  observeMutation: MutationObserver;
+  /** The clock for cordon stamps. */
+  now?: () => Date;
   logger: Logger;
   metrics: Metrics;
   bodyLimitBytes?: number;
@@ -47,16 +52,30 @@ export function createApp(deps: AppDeps): Express {
   });
   const readBody = express.raw({ type: () => true, limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
 
-  app.post('/validate', requireJson, readBody, (req, res) => {
-    const decoded = decodeAdmissionReview(parseJsonBody(req.body));
-    if (!decoded.ok) throw new HttpError(400, decoded.error);
-    const started = process.hrtime.bigint();
-    const { apiVersion, request } = decoded.review;
+  // One route shape for both endpoints: decode, decide, encode, then observe off the answer's path.
+  const admission = (decide: (request: AdmissionRequest) => { reply: Reply; observe: (latencySeconds: number) => void }): RequestHandler =>
+    (req, res) => {
+      const decoded = decodeAdmissionReview(parseJsonBody(req.body));
+      if (!decoded.ok) throw new HttpError(400, decoded.error);
+      const started = process.hrtime.bigint();
+      const { apiVersion, request } = decoded.review;
+      const { reply, observe } = decide(request);
+      res.json(encodeReview(apiVersion, request.uid, reply));
+      observe(Number(process.hrtime.bigint() - started) / 1e9);
+    };
+
+  app.post('/validate', requireJson, readBody, admission((request) => {
     const policy = deps.policy(); // read once: one answer, one policy version
     const judgement = judge(request, policy);
-    res.json(encodeReview(apiVersion, request.uid, judgement.reply));
-    deps.observe(request, judgement, policy, Number(process.hrtime.bigint() - started) / 1e9);
-  });
+    return { reply: judgement.reply, observe: (latency) => deps.observe(request, judgement, policy, latency) };
+  }));
+
+  const now = deps.now ?? (() => new Date());
+  app.post('/mutate', requireJson, readBody, admission((request) => {
+    const mutation = cordonStampMutation(request, now());
+    const reply = mutation.patch.length === 0 ? allowed() : patched(mutation.patch);
+    return { reply, observe: (latency) => deps.observeMutation(request, mutation, latency) };
+  }));
 
   app.use((req, _res, next) => next(new HttpError(404, `no such endpoint: ${req.method} ${req.path}`)));
 

@@ -9,7 +9,7 @@ import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { PolicyStore } from '../policy/store.ts';
 import type { Policy } from '../policy/types.ts';
-import { createAdmissionObserver, type ViolationRecorder } from '../server/admissionObserver.ts';
+import { createAdmissionObserver, createMutationObserver, type ViolationRecorder } from '../server/admissionObserver.ts';
 import { createAdmissionServer } from '../server/admissionServer.ts';
 import { createApp } from '../server/app.ts';
 import { makeSelfSignedPair } from '../tls/selfSigned.ts';
@@ -26,7 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder } = {}): Promise<TestServer> {
+export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder; now?: () => Date } = {}): Promise<TestServer> {
   const logs = new LogCapture();
   const logger = createLogger('debug', logs);
   const metrics = createMetrics({ defaultMetrics: false });
@@ -35,6 +35,8 @@ export async function startTestServer(options: { policy?: Policy; events?: Viola
   const app = createApp({
     policy: () => store.current(),
     observe: createAdmissionObserver({ logger, metrics, events: options.events }),
+    observeMutation: createMutationObserver({ logger, metrics }),
+    now: options.now,
     logger,
     metrics,
   });

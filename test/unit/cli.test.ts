@@ -77,6 +77,21 @@ describe('cordon-guard check', () => {
     assert.match(JSON.parse(result.stdout).response.status.message, /\(policy defaults\)/);
   });
 
+  it('with --mutate, prints the /mutate answer and the patch it would apply', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-check-'));
+    const review = JSON.parse(readFileSync(join(examples, 'reviews', 'uncordon-after-maintenance.json'), 'utf8'));
+    [review.request.oldObject, review.request.object] = [review.request.object, review.request.oldObject]; // a cordon
+    writeFileSync(join(dir, 'cordon.json'), JSON.stringify(review));
+    const result = check('--mutate', '--review', join(dir, 'cordon.json'));
+    assert.equal(result.status, 0, result.stderr);
+    const response = JSON.parse(result.stdout).response;
+    assert.equal(response.patchType, 'JSONPatch');
+    const patch = JSON.parse(Buffer.from(response.patch, 'base64').toString());
+    assert.equal(patch[0].path, '/metadata/annotations/cordon-guard.io~1cordoned-by');
+    assert.match(result.stderr, /^JSON Patch: \[\{"op":"add","path":"\/metadata\/annotations\/cordon-guard\.io~1cordoned-by"/);
+    assert.match(patch[0].value, /^\{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}$/);
+  });
+
   it('exits 2 with usage for unknown flags and commands', () => {
     for (const args of [['check', '--nope'], ['frobnicate'], [], ['serve', '--port', 'x', '--self-signed']]) {
       const result = spawnSync(process.execPath, [MAIN_TS, ...args], { encoding: 'utf8' });

@@ -406,8 +406,8 @@ describe('RBAC', () => {
 describe('the policy ConfigMap', () => {
   test('policy.yaml is a valid policy document at the defaults, with empty allow lists', () => {
     assert.ok(policyResult.ok, policyResult.ok ? '' : policyResult.errors.join('; '));
-    const { mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allow } = policyResult.policy;
-    assert.deepEqual({ mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allow }, DEFAULT_SETTINGS);
+    const { mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow } = policyResult.policy;
+    assert.deepEqual({ mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow }, DEFAULT_SETTINGS);
     assert.deepEqual(allow, { users: [], groups: [], serviceAccounts: [] });
   });
 
