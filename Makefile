@@ -76,6 +76,11 @@ run: build
 	node dist/main.js serve --self-signed --self-signed-ca-file $(RUN_DIR)/ca.crt \
 	  --host 127.0.0.1 --port 9443 --metrics-port 8080 --policy-file $(POLICY) --log-level debug
 
+# Latency, throughput and memory against a bare Node HTTPS floor (and a VAP end to end).
+# QUICK=1: under a minute, without the end-to-end part.
+bench: build
+	node bench/run.ts $(if $(QUICK),--quick)
+
 certs: node
 	node certs-scripts/make-certs.ts $(CERTS_ARGS)
 
