@@ -1,0 +1,190 @@
+// cordon-guard as deployed: policy from the ConfigMap, Events, metrics, certificate rotation and
+// the manifests, against a real kube-apiserver and with the ServiceAccount's own RBAC.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import type { ServeProcess } from '../../src/testing/serveProcess.ts';
+import { waitFor } from '../../src/testing/wait.ts';
+import { startControlPlane, type ControlPlane } from './harness/controlPlane.ts';
+import { createNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates } from './harness/cordonGuard.ts';
+import { assertUncordonRefused } from './harness/assertions.ts';
+import { installIdentityAndPolicy, serviceAccountKubeconfig } from './harness/inCluster.ts';
+
+const KEY = 'cordon-guard.io/maintenance';
+const REPO = new URL('../../', import.meta.url).pathname;
+
+interface KubeEvent {
+  reason: string;
+  note?: string;
+  message?: string;
+  regarding?: { kind: string; name: string };
+  series?: { count: number };
+}
+
+describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () => {
+  let cp: ControlPlane;
+  let guard: ServeProcess;
+  let certs: Certificates;
+
+  function setPolicy(text: string): number {
+    const started = Date.now();
+    cp.kubectlOk(['-n', 'cordon-guard', 'patch', 'configmap', 'cordon-guard-policy', '--type=merge', '-p', JSON.stringify({ data: { 'policy.yaml': text } })]);
+    return started;
+  }
+
+  function maintenanceNode(name: string): void {
+    createNode(cp, name, { cordoned: true, annotations: { [KEY]: 'firmware, OPS-7' } });
+  }
+
+  function events(namespace: string): KubeEvent[] {
+    return (JSON.parse(cp.kubectlOk(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])) as { items: KubeEvent[] }).items;
+  }
+
+  async function metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${guard.metricsPort}/metrics`)).text();
+  }
+
+  before(async () => {
+    cp = await startControlPlane();
+    installIdentityAndPolicy(cp);
+    certs = makeCertificates(join(cp.dir, 'certs'));
+    guard = await startCordonGuard(certs, ['--policy-configmap', 'cordon-guard/cordon-guard-policy', '--kubeconfig', serviceAccountKubeconfig(cp)]);
+    await waitFor('readiness after the first list', async () => ((await fetch(`http://127.0.0.1:${guard.metricsPort}/readyz`)).status === 200 ? true : undefined), 15_000);
+    await registerWebhooks(cp, guard.port, certs.caPem);
+  });
+
+  after(async () => {
+    await guard?.stop();
+    await cp?.stop();
+  });
+
+  it('reads the ConfigMap with the ServiceAccount of manifests/ and is ready after the first list', () => {
+    const loaded = guard.logs.find((l) => l.source === 'configmap' && /in force/.test(l.msg));
+    assert.equal(loaded?.origin, 'cordon-guard/cordon-guard-policy');
+    assert.ok(guard.logs.some((l) => l.msg === 'ready'));
+  });
+
+  it('the real webhook configuration from manifests/ refuses a rogue uncordon', () => {
+    maintenanceNode('node-a');
+    const result = cp.kubectl(['uncordon', 'node-a'], { as: 'autoscaler' });
+    assertUncordonRefused(result, 'node-a', /admission webhook "uncordon\.cordon-guard\.io" denied the request: cordon-guard denied uncordon of node "node-a" by "system:serviceaccount:kube-system:cluster-autoscaler".*\(policy cordon-guard\/cordon-guard-policy\)/);
+  });
+
+  it('records the denial as an Event that kubectl get events and kubectl describe node show, folding repeats', async () => {
+    const event = await waitFor('the UncordonDenied event', () => events('default').find((e) => e.reason === 'UncordonDenied' && e.regarding?.name === 'node-a'));
+    assert.match(event.note ?? '', /^cordon-guard denied uncordon of node "node-a"/);
+    const listed = cp.kubectlOk(['get', 'events', '-n', 'default']);
+    assert.match(listed, /UncordonDenied/);
+    const described = cp.kubectlOk(['describe', 'node', 'node-a']);
+    assert.match(described, /Warning\s+UncordonDenied/);
+    assertUncordonRefused(cp.kubectl(['uncordon', 'node-a'], { as: 'autoscaler' }), 'node-a', 'cordon-guard denied');
+    const folded = await waitFor('the series count', () => events('default').find((e) => e.reason === 'UncordonDenied' && e.regarding?.name === 'node-a' && (e.series?.count ?? 0) >= 2));
+    assert.equal(folded.series?.count, 2);
+    assert.equal(events('default').filter((e) => e.reason === 'UncordonDenied' && e.regarding?.name === 'node-a').length, 1);
+  });
+
+  it('creates no Event for a dry run', async () => {
+    maintenanceNode('node-dry');
+    assertUncordonRefused(cp.kubectl(['uncordon', 'node-dry', '--dry-run=server'], { as: 'autoscaler' }), 'node-dry', 'cordon-guard denied');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(events('default').filter((e) => e.regarding?.name === 'node-dry').length, 0);
+  });
+
+  it('counts the denial in its metrics', async () => {
+    const text = await metrics();
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce"\} [1-9]/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler"\} [1-9]/);
+    assert.match(text, /cordon_guard_policy_generation 1/);
+  });
+
+  it('puts a ConfigMap edit in force within 2 s', async () => {
+    maintenanceNode('node-b');
+    const started = setPolicy('mode: warn\n');
+    await waitFor('warn mode', () => (/^Warning: node "node-b"/m.test(cp.kubectl(['uncordon', 'node-b', '--dry-run=server'], { as: 'autoscaler' }).stderr) ? true : undefined), 2000, 50);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 2000, `${elapsed} ms`);
+    console.log(`# ConfigMap edit in force after ${elapsed} ms`);
+  });
+
+  it('keeps the last good policy after a bad edit, and raises a Warning Event on the ConfigMap naming the key', async () => {
+    setPolicy('mode: block\nguardAllCordons: yes-please\n');
+    const event = await waitFor('the InvalidPolicy event', () => events('cordon-guard').find((e) => e.reason === 'InvalidPolicy'));
+    assert.equal(event.regarding?.kind, 'ConfigMap');
+    assert.equal(event.regarding?.name, 'cordon-guard-policy');
+    assert.match(event.note ?? '', /mode: Invalid option/);
+    assert.match(event.note ?? '', /guardAllCordons: Invalid input: expected boolean/);
+    assert.match(cp.kubectl(['uncordon', 'node-b', '--dry-run=server'], { as: 'autoscaler' }).stderr, /^Warning: node "node-b"/m);
+    assert.match(await metrics(), /cordon_guard_policy_reloads_total\{source="configmap",result="invalid"\} 1/);
+    assert.equal((await fetch(`http://127.0.0.1:${guard.metricsPort}/readyz`)).status, 200);
+    setPolicy('mode: enforce\n');
+    await waitFor('enforce again', () => (/cordon-guard denied/.test(cp.kubectl(['uncordon', 'node-b', '--dry-run=server'], { as: 'autoscaler' }).stderr) ? true : undefined), 5000, 100);
+  });
+
+  it('rotates its serving certificate with no failed request, and serves the new one within 10 s', async () => {
+    maintenanceNode('node-c');
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: guard.port, ca: certs.caPem, servername: 'localhost' }, () => {
+          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    const before = await served();
+    assert.equal(before, new X509Certificate(readFileSync(certs.certFile)).fingerprint256);
+
+    // Load through the API server while the files are replaced: every answer must be the denial.
+    let stop = false;
+    let sent = 0;
+    const failures: string[] = [];
+    const load = (async () => {
+      while (!stop) {
+        const { code, stderr } = await kubectlAsync(cp, ['uncordon', 'node-c', '--dry-run=server'], 'autoscaler');
+        sent += 1;
+        // kubectl uncordon exits 0 on a refused patch; the answer is on stderr (see harness/assertions.ts).
+        if (code !== 0 || !/denied the request: cordon-guard denied uncordon/.test(stderr)) failures.push(stderr.trim());
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1500));
+    const rotated = Date.now();
+    makeCertificates(certs.dir, ['--dns', 'rotated.cordon-guard.test']); // a SAN change re-issues the serving certificate under the same CA
+    const after = new X509Certificate(readFileSync(certs.certFile)).fingerprint256;
+    assert.notEqual(after, before, 'the script issued a new serving certificate');
+    await waitFor('the new certificate on new connections', async () => ((await served()) === after ? true : undefined), 10_000, 100);
+    const servedAfterMs = Date.now() - rotated;
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await load;
+    console.log(`# rotation: new certificate served after ${servedAfterMs} ms; ${sent} requests through the API server, ${failures.length} failed`);
+    assert.deepEqual(failures, []);
+    assert.ok(sent >= 5, `only ${sent} requests`);
+    assert.ok(guard.logs.some((l) => l.msg === 'serving certificate reloaded'));
+  });
+
+  it('has every manifest accepted by kubectl apply -k manifests/ --dry-run=server', () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'cg-manifests-')), 'manifests');
+    cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('manifests', 'certs')) });
+    makeCertificates(join(copy, 'certs'));
+    const result = cp.kubectl(['apply', '-k', copy, '--dry-run=server']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const kind of ['namespace/cordon-guard', 'serviceaccount/cordon-guard', 'deployment.apps/cordon-guard', 'service/cordon-guard', 'poddisruptionbudget.policy/cordon-guard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'secret/cordon-guard-tls', 'configmap/cordon-guard-policy']) {
+      assert.match(result.stdout, new RegExp(`${kind.replaceAll('.', '\\.').replaceAll('/', '\\/')} .*\\(server dry run\\)`), result.stdout);
+    }
+    // The cert-manager overlay needs cert-manager's CRDs; here it must at least render.
+    assert.equal(cp.kubectl(['kustomize', join(REPO, 'manifests', 'cert-manager')]).code, 0);
+  });
+});
+
+function kubectlAsync(cp: ControlPlane, args: string[], as: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, '--context', as, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}

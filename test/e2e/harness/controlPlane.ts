@@ -1,0 +1,195 @@
+// An envtest-style control plane: a real etcd and kube-apiserver on loopback, in a temporary
+// directory, with static tokens for the identities the scenarios play. No kubelet: Nodes are
+// plain API objects.
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { waitFor } from '../../../src/testing/wait.ts';
+import { freePort, startLogged, stopProcess } from './process.ts';
+
+const BUILD_SCRIPT = new URL('../controlplane/build.sh', import.meta.url).pathname;
+
+export const IDENTITIES = {
+  admin: { user: 'admin', groups: ['system:masters'] },
+  alice: { user: 'alice', groups: [] },
+  bob: { user: 'bob', groups: ['sre-oncall'] },
+  upgrader: { user: 'system:serviceaccount:system-upgrade:system-upgrade', groups: ['system:serviceaccounts', 'system:serviceaccounts:system-upgrade'] },
+  autoscaler: { user: 'system:serviceaccount:kube-system:cluster-autoscaler', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] },
+  mallory: { user: 'mallory', groups: [] },
+} as const;
+export type Identity = keyof typeof IDENTITIES;
+
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ControlPlane {
+  dir: string;
+  binDir: string;
+  server: string;
+  kubeconfig: string;
+  auditLog: string;
+  /** kubectl as one of the identities (default admin), with its real exit code and output. */
+  kubectl(args: string[], options?: { as?: Identity; input?: string }): KubectlResult;
+  /** kubectl that must succeed; returns stdout. */
+  kubectlOk(args: string[], options?: { as?: Identity; input?: string }): string;
+  stop(): Promise<void>;
+}
+
+/** The control-plane binaries, built once per version and cached outside the repository. */
+export function controlPlaneBinaries(): string {
+  const fromEnv = process.env.CORDON_GUARD_K8S_BIN_DIR;
+  if (fromEnv !== undefined && fromEnv !== '' && existsSync(join(fromEnv, 'kube-apiserver'))) return fromEnv;
+  const result = spawnSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) throw new Error(`${BUILD_SCRIPT} failed with exit ${result.status}`);
+  const dir = result.stdout.trim().split('\n').pop() ?? '';
+  if (!existsSync(join(dir, 'kube-apiserver'))) throw new Error(`${BUILD_SCRIPT} printed ${dir}, which has no kube-apiserver`);
+  return dir;
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  resources: [{group: "", resources: ["nodes"]}]
+- level: None
+`;
+
+export async function startControlPlane(): Promise<ControlPlane> {
+  const binDir = controlPlaneBinaries();
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-guard-e2e-'));
+  const processes: ChildProcess[] = [];
+  const stop = async () => {
+    for (const child of processes.reverse()) await stopProcess(child);
+    if (process.env.CORDON_GUARD_E2E_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    processes.push(
+      startLogged(join(binDir, 'etcd'), [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ], join(dir, 'etcd.log')),
+    );
+
+    const tokens = Object.fromEntries(Object.keys(IDENTITIES).map((id) => [id, randomBytes(24).toString('hex')])) as Record<Identity, string>;
+    writeFileSync(
+      join(dir, 'tokens.csv'),
+      Object.entries(IDENTITIES)
+        .map(([id, { user, groups }]) => `${tokens[id as Identity]},${user},${id}-uid,"${groups.join(',')}"`)
+        .join('\n'),
+    );
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(join(dir, 'sa.key'), privateKey, { mode: 0o600 });
+    writeFileSync(join(dir, 'sa.pub'), publicKey);
+    writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+    const auditLog = join(dir, 'audit.log');
+
+    const apiserver = startLogged(join(binDir, 'kube-apiserver'), [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--disable-admission-plugins=ServiceAccount',
+      `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-mode=blocking',
+    ], join(dir, 'kube-apiserver.log'));
+    processes.push(apiserver);
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const caFile = join(dir, 'pki', 'apiserver.crt');
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority': caFile } }],
+        users: Object.keys(IDENTITIES).map((id) => ({ name: id, user: { token: tokens[id as Identity] } })),
+        contexts: Object.keys(IDENTITIES).map((id) => ({ name: id, context: { cluster: 'e2e', user: id } })),
+        'current-context': 'admin',
+      }),
+    );
+
+    const kubectl = (args: string[], options: { as?: Identity; input?: string } = {}): KubectlResult => {
+      const result = spawnSync(join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '--context', options.as ?? 'admin', ...args], {
+        encoding: 'utf8',
+        input: options.input,
+        timeout: 60_000,
+      });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const kubectlOk = (args: string[], options?: { as?: Identity; input?: string }): string => {
+      const result = kubectl(args, options);
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+      return result.stdout;
+    };
+
+    await waitFor('kube-apiserver /readyz', () => {
+      if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited: ${readFileSync(join(dir, 'kube-apiserver.log'), 'utf8').slice(-3000)}`);
+      if (!existsSync(caFile)) return undefined;
+      return kubectl(['get', '--raw', '/readyz']).stdout.trim() === 'ok' ? true : undefined;
+    }, 120_000, 250);
+
+    // Every identity may get, patch and update nodes, as the controllers in the field can.
+    kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(nodeWriterRbac()) });
+    return { dir, binDir, server, kubeconfig, auditLog, kubectl, kubectlOk, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function nodeWriterRbac(): Record<string, unknown> {
+  const subjects = Object.entries(IDENTITIES)
+    .filter(([id]) => id !== 'admin')
+    .map(([, { user }]) => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user }));
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'e2e-node-writer' },
+        rules: [
+          { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+          { apiGroups: [''], resources: ['nodes/status'], verbs: ['get', 'patch', 'update'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'e2e-node-writer' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'e2e-node-writer' },
+        subjects,
+      },
+    ],
+  };
+}
