@@ -116,6 +116,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--disable-admission-plugins=ServiceAccount',
+      // The loopback advertise address cannot back the kubernetes Service; nothing here needs it.
+      '--endpoint-reconciler-type=none',
       `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
       `--audit-log-path=${auditLog}`,
       '--audit-log-mode=blocking',

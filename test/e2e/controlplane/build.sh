@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# Builds a real Kubernetes control plane (kube-apiserver, kubectl, etcd) from
+# the Go module proxy, for the end-to-end tests.
+#
+# Usage:
+#   build.sh [build]   build (or reuse) the binaries; the LAST line of stdout is
+#                      the directory holding kube-apiserver, kubectl and etcd.
+#                      All logging goes to stderr.
+#   build.sh verify    only check that kube/go.mod and etcd/go.mod agree with
+#                      versions.env (needs the Go module proxy or a warm cache).
+#   build.sh update    regenerate kube/go.mod+go.sum and etcd/go.mod+go.sum from
+#                      versions.env (run after editing versions.env, then commit).
+#
+# Versions are pinned ONLY in versions.env. The binaries are cached in
+#   ${CORDON_GUARD_CACHE:-$HOME/.cache/cordon-guard}/bin/k8s-<kube>-etcd-<etcd>/
+# which is filled through a temporary directory and an atomic rename, so an
+# existing directory is always complete; a second run builds nothing.
+#
+# Why wrapper modules: `go install k8s.io/kubernetes/cmd/...@v` (and etcd's
+# server module) is refused because their go.mod carry replace directives. The
+# wrapper module kube/ requires k8s.io/kubernetes and replaces each staging module
+# (k8s.io/api, k8s.io/client-go, ...; required there as v0.0.0 => ./staging/...)
+# with its published v0.<minor>.<patch>; it also copies kubernetes' godebug
+# line(s). etcd/ just requires go.etcd.io/etcd/server/v3 (whose root package is
+# the etcd main package); its sibling modules are required at real versions.
+#
+# Environment:
+#   CORDON_GUARD_CACHE  cache root (default $HOME/.cache/cordon-guard)
+#   GO                  go command (default: `go` on PATH, else /usr/local/go/bin/go)
+#   GOPROXY, GOMODCACHE, GOCACHE are honoured as usual.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KUBE_DIR=$HERE/kube
+ETCD_DIR=$HERE/etcd
+KUBE_MODULE=cordon-guard/test/e2e/controlplane/kube
+ETCD_MODULE=cordon-guard/test/e2e/controlplane/etcd
+
+log() { printf '[controlplane] %s\n' "$*" >&2; }
+die() {
+  printf '[controlplane] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- versions.env -----------------------------------------------------------
+
+load_versions() {
+  local file=$HERE/versions.env line key value
+  [[ -f $file ]] || die "missing $file"
+  KUBERNETES_VERSION='' ETCD_VERSION=''
+  while IFS= read -r line || [[ -n $line ]]; do
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    [[ $line =~ ^([A-Z][A-Z0-9_]*)=([A-Za-z0-9.+-]+)$ ]] ||
+      die "versions.env: not a plain KEY=value line: '$line'"
+    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+    case $key in
+      KUBERNETES_VERSION) KUBERNETES_VERSION=$value ;;
+      ETCD_VERSION) ETCD_VERSION=$value ;;
+      *) die "versions.env: unknown key $key" ;;
+    esac
+  done <"$file"
+  [[ $KUBERNETES_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.]+)?$ ]] ||
+    die "versions.env: KUBERNETES_VERSION='$KUBERNETES_VERSION' is not v1.<minor>.<patch>"
+  KUBE_MAJOR=1
+  KUBE_MINOR=${BASH_REMATCH[1]}
+  # k8s.io/kubernetes v1.Y.Z is published together with the staging modules v0.Y.Z.
+  STAGING_VERSION=v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}${BASH_REMATCH[3]}
+  [[ $ETCD_VERSION =~ ^v3\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] ||
+    die "versions.env: ETCD_VERSION='$ETCD_VERSION' is not v3.<minor>.<patch>"
+}
+
+# --- go environment ---------------------------------------------------------
+
+setup_go() {
+  if [[ -z ${GO:-} ]]; then
+    if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
+  fi
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=/path/to/go)"
+  # Use exactly the installed toolchain, never download one; ignore any go.work;
+  # static binaries; go.sum must already be complete (-mod=readonly); no VCS
+  # stamping of the cordon-guard checkout (keeps builds reproducible).
+  export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
+  export GOFLAGS="-mod=readonly -buildvcs=false -trimpath"
+  SCRATCH=$(mktemp -d)
+}
+
+# Temporary directories removed on exit (globals: the EXIT trap runs after the
+# functions that set them have returned).
+SCRATCH='' BUILD_TMP=''
+trap 'rm -rf ${SCRATCH:+"$SCRATCH"} ${BUILD_TMP:+"$BUILD_TMP"}' EXIT
+
+# Prints "<commit time RFC3339>|<git commit or empty>|<path of the module's go.mod>"
+# for module $1 at version $2, as told by the module proxy (.info and .mod only).
+module_info() {
+  (cd "$SCRATCH" && GOFLAGS=-mod=mod "$GO" list -m \
+    -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}|{{with .Origin}}{{.Hash}}{{end}}|{{.GoMod}}|{{.GoVersion}}' \
+    "$1@$2") || die "cannot resolve $1@$2 through the Go module proxy"
+}
+
+# Staging modules of an upstream kubernetes go.mod: those replaced by ./staging/src/...
+staging_modules() {
+  awk '/=>[[:space:]]*\.\/staging\/src\// {
+         sub(/^[[:space:]]*replace[[:space:]]+/, ""); print $1 }' "$1" | sort -u
+}
+
+# godebug line(s) of a go.mod, verbatim (single line or block form).
+godebug_lines() {
+  awk '/^godebug[[:space:]]*\(/ { blk = 1 }
+       blk || /^godebug[[:space:]]/ { print }
+       blk && /^\)/ { blk = 0 }' "$1"
+}
+
+# --- update: regenerate the wrapper modules from versions.env ----------------
+
+cmd_update() {
+  local info upstream_mod go_version m
+  info=$(module_info k8s.io/kubernetes "$KUBERNETES_VERSION")
+  upstream_mod=$(cut -d'|' -f3 <<<"$info")
+  go_version=$(cut -d'|' -f4 <<<"$info")
+  log "generating kube/go.mod for k8s.io/kubernetes $KUBERNETES_VERSION (staging $STAGING_VERSION)"
+  {
+    echo "// Code generated by ../build.sh update from ../versions.env. DO NOT EDIT."
+    echo
+    echo "module $KUBE_MODULE"
+    echo
+    echo "go $go_version"
+    echo
+    godebug_lines "$upstream_mod"
+    echo
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    echo
+    echo "// k8s.io/kubernetes requires its staging modules as v0.0.0 and replaces them"
+    echo "// with ./staging/src/...; use the published modules instead."
+    echo "replace ("
+    for m in $(staging_modules "$upstream_mod"); do
+      printf '\t%s => %s %s\n' "$m" "$m" "$STAGING_VERSION"
+    done
+    echo ")"
+  } >"$KUBE_DIR/go.mod"
+  rm -f "$KUBE_DIR/go.sum"
+  (cd "$KUBE_DIR" && GOFLAGS=-mod=mod "$GO" mod tidy) >&2
+
+  info=$(module_info go.etcd.io/etcd/server/v3 "$ETCD_VERSION")
+  go_version=$(cut -d'|' -f4 <<<"$info")
+  log "generating etcd/go.mod for go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  {
+    echo "// Code generated by ../build.sh update from ../versions.env. DO NOT EDIT."
+    echo
+    echo "module $ETCD_MODULE"
+    echo
+    echo "go $go_version"
+    echo
+    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  } >"$ETCD_DIR/go.mod"
+  rm -f "$ETCD_DIR/go.sum"
+  (cd "$ETCD_DIR" && GOFLAGS=-mod=mod "$GO" mod tidy) >&2
+  cmd_verify
+}
+
+# --- verify: wrapper modules must agree with versions.env -------------------
+
+# Lists "path version[ => path version]" for the build list of the module in $1.
+build_list() {
+  (cd "$1" && "$GO" list -m -f '{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}' all) ||
+    die "cannot load the module graph of $1 (go.mod/go.sum incomplete? run: $0 update)"
+}
+
+cmd_verify() {
+  local info upstream_mod list m errors=0 want have
+  [[ -f $KUBE_DIR/go.mod && -f $KUBE_DIR/go.sum ]] || die "kube/go.mod or go.sum missing; run: $0 update"
+  [[ -f $ETCD_DIR/go.mod && -f $ETCD_DIR/go.sum ]] || die "etcd/go.mod or go.sum missing; run: $0 update"
+
+  info=$(module_info k8s.io/kubernetes "$KUBERNETES_VERSION")
+  upstream_mod=$(cut -d'|' -f3 <<<"$info")
+  list=$(build_list "$KUBE_DIR")
+  if ! grep -qxF "k8s.io/kubernetes $KUBERNETES_VERSION" <<<"$list"; then
+    log "kube/go.mod: k8s.io/kubernetes is '$(grep '^k8s.io/kubernetes ' <<<"$list" | cut -d' ' -f2- || true)', versions.env says $KUBERNETES_VERSION"
+    errors=$((errors + 1))
+  fi
+  for m in $(staging_modules "$upstream_mod"); do
+    have=$(grep "^$m " <<<"$list" || true)
+    # Staging modules that kubernetes does not require (sample-*) are not in the
+    # build list; the replace lines for them are harmless.
+    [[ -z $have ]] && continue
+    if [[ $have != *" => $m $STAGING_VERSION" ]]; then
+      log "kube/go.mod: staging module $m must be replaced by $m $STAGING_VERSION (build list: '$have')"
+      errors=$((errors + 1))
+    fi
+  done
+  want=$(godebug_lines "$upstream_mod")
+  have=$(godebug_lines "$KUBE_DIR/go.mod")
+  if [[ $want != "$have" ]]; then
+    log "kube/go.mod: godebug lines '$have' differ from k8s.io/kubernetes $KUBERNETES_VERSION: '$want'"
+    errors=$((errors + 1))
+  fi
+
+  list=$(build_list "$ETCD_DIR")
+  if ! grep -qxF "go.etcd.io/etcd/server/v3 $ETCD_VERSION" <<<"$list"; then
+    log "etcd/go.mod: go.etcd.io/etcd/server/v3 is '$(grep '^go.etcd.io/etcd/server/v3 ' <<<"$list" | cut -d' ' -f2 || true)', versions.env says $ETCD_VERSION"
+    errors=$((errors + 1))
+  fi
+  while read -r m have _; do
+    [[ $have == "$ETCD_VERSION" || $m == go.etcd.io/etcd/server/v3 ]] && continue
+    log "etcd/go.mod: $m is $have, expected $ETCD_VERSION like go.etcd.io/etcd/server/v3"
+    errors=$((errors + 1))
+  done < <(grep '^go\.etcd\.io/etcd/' <<<"$list")
+
+  ((errors == 0)) || die "wrapper modules disagree with versions.env ($errors problem(s)); run: $0 update"
+  log "kube/ and etcd/ wrapper modules agree with versions.env (kubernetes $KUBERNETES_VERSION, staging $STAGING_VERSION, etcd $ETCD_VERSION)"
+}
+
+# --- build ------------------------------------------------------------------
+
+have_binaries() { [[ -x $1/kube-apiserver && -x $1/kubectl && -x $1/etcd ]]; }
+
+cmd_build() {
+  local cache_root=${CORDON_GUARD_CACHE:-$HOME/.cache/cordon-guard}
+  local out_root=$cache_root/bin
+  local final=$out_root/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION
+  if have_binaries "$final"; then
+    log "up to date: $final"
+    echo "$final"
+    return 0
+  fi
+
+  setup_go
+  mkdir -p "$out_root"
+  # Serialize concurrent builds of the same cache (e.g. parallel test workers).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$out_root/.build.lock"
+    flock 9
+    if have_binaries "$final"; then
+      log "built by a concurrent run: $final"
+      echo "$final"
+      return 0
+    fi
+  fi
+
+  cmd_verify
+
+  local info build_date commit etcd_commit start=$SECONDS
+  BUILD_TMP=$(mktemp -d "$out_root/.k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION.tmp.XXXXXX")
+  local tmp=$BUILD_TMP
+
+  # Version stamps as Kubernetes' hack/lib/version.sh sets them. The build date
+  # is the release commit's time (from the proxy), which keeps builds reproducible.
+  info=$(module_info k8s.io/kubernetes "$KUBERNETES_VERSION")
+  build_date=$(cut -d'|' -f1 <<<"$info")
+  commit=$(cut -d'|' -f2 <<<"$info")
+  local kube_ldflags="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    kube_ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION"
+    kube_ldflags+=" -X $pkg.gitMajor=$KUBE_MAJOR"
+    kube_ldflags+=" -X $pkg.gitMinor=$KUBE_MINOR"
+    kube_ldflags+=" -X $pkg.gitCommit=$commit"
+    kube_ldflags+=" -X $pkg.gitTreeState=clean"
+    kube_ldflags+=" -X $pkg.buildDate=$build_date"
+  done
+  log "building kube-apiserver and kubectl $KUBERNETES_VERSION with $("$GO" version) (a cold build takes a while)"
+  (cd "$KUBE_DIR" && "$GO" build -ldflags "$kube_ldflags" -o "$tmp/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl) >&2
+
+  # etcd's version.Version is a literal in the source; only the git SHA is stamped.
+  info=$(module_info go.etcd.io/etcd/server/v3 "$ETCD_VERSION")
+  etcd_commit=$(cut -d'|' -f2 <<<"$info")
+  local etcd_ldflags="-s -w"
+  [[ -n $etcd_commit ]] && etcd_ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${etcd_commit:0:8}"
+  log "building etcd $ETCD_VERSION"
+  (cd "$ETCD_DIR" && "$GO" build -ldflags "$etcd_ldflags" -o "$tmp/etcd" go.etcd.io/etcd/server/v3) >&2
+
+  # The binaries must report the pinned versions.
+  local v
+  v=$("$tmp/kubectl" version --client -o json 2>/dev/null | grep '"gitVersion"' || true)
+  [[ $v == *"\"$KUBERNETES_VERSION\""* ]] || die "kubectl reports '$v', expected $KUBERNETES_VERSION"
+  v=$("$tmp/kube-apiserver" --version 2>/dev/null || true)
+  [[ $v == "Kubernetes $KUBERNETES_VERSION" ]] || die "kube-apiserver reports '$v', expected Kubernetes $KUBERNETES_VERSION"
+  v=$("$tmp/etcd" --version 2>/dev/null | sed -n 1p || true)
+  [[ $v == "etcd Version: ${ETCD_VERSION#v}" ]] || die "etcd reports '$v', expected ${ETCD_VERSION#v}"
+
+  {
+    echo "KUBERNETES_VERSION=$KUBERNETES_VERSION"
+    echo "KUBERNETES_COMMIT=$commit"
+    echo "ETCD_VERSION=$ETCD_VERSION"
+    echo "ETCD_COMMIT=$etcd_commit"
+    echo "GO_VERSION=$("$GO" env GOVERSION)"
+  } >"$tmp/BUILDINFO"
+  chmod 0755 "$tmp"
+  # Atomic publish: the final directory either does not exist or is complete.
+  mv -T "$tmp" "$final" 2>/dev/null || have_binaries "$final" || die "cannot move $tmp to $final"
+  log "built in $((SECONDS - start))s: $final"
+  echo "$final"
+}
+
+# --- main -------------------------------------------------------------------
+
+load_versions
+case ${1:-build} in
+  build) cmd_build ;;
+  verify) setup_go && cmd_verify ;;
+  update) setup_go && cmd_update ;;
+  -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2 ;;
+  *) die "unknown command '$1' (expected build, verify or update)" ;;
+esac
