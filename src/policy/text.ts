@@ -34,3 +34,25 @@ export function withinBytes(text: string, maxBytes: number): string {
   }
   return out;
 }
+
+/** Log fields are capped: a 10 MB username must not become a 10 MB log line. */
+export const LOG_FIELD_MAX_CHARS = 1024;
+
+/**
+ * A log-safe rendering that keeps every character visible: unprintable ones become `\\u{…}`
+ * escapes (JSON would leave bidi overrides and line separators raw), and long text is cut.
+ */
+export function loggable(text: string): string {
+  const cut = text.length > LOG_FIELD_MAX_CHARS ? `${firstChars(text, LOG_FIELD_MAX_CHARS)}...` : text;
+  return cut.replace(UNPRINTABLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+}
+
+/** `loggable` applied to every string (and key) of a JSON value, such as a patch. */
+export function loggableDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return loggable(value);
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => loggableDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[loggable(k)] = loggableDeep(v, depth + 1);
+  return out;
+}

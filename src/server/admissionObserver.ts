@@ -7,6 +7,7 @@ import type { Policy } from '../policy/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CordonStampMutation } from '../policy/mutation.ts';
+import { loggable, loggableDeep, quoted } from '../policy/text.ts';
 import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
@@ -30,7 +31,7 @@ export type AdmissionObserver = (
 function safePatch(request: AdmissionRequest): unknown {
   if (request.oldObject === null || request.object === null) return undefined;
   try {
-    return requestPatch(request.oldObject, request.object);
+    return loggableDeep(requestPatch(request.oldObject, request.object));
   } catch (err) {
     // A pathological object (say, nested 100k deep) must not cost the answer or the log line.
     return `unavailable: ${err instanceof Error ? err.message : String(err)}`;
@@ -53,10 +54,10 @@ export function createAdmissionObserver({ logger, metrics, events }: AdmissionOb
     if (!judged || !logger.isLevelEnabled(level)) return;
     logger[level](
       {
-        uid: request.uid,
-        node: request.name,
-        user: request.userInfo.username,
-        groups: request.userInfo.groups,
+        uid: loggable(request.uid),
+        node: loggable(request.name),
+        user: loggable(request.userInfo.username),
+        groups: request.userInfo.groups.slice(0, 64).map(loggable),
         decision,
         reason,
         mode: policy.mode,
@@ -81,8 +82,8 @@ export function createMutationObserver({ logger, metrics }: Omit<AdmissionObserv
     metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
     if (change === 'none') return;
     logger.info(
-      { uid: request.uid, node: request.name, user: request.userInfo.username, reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch },
-      `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${JSON.stringify(request.name)} by ${JSON.stringify(request.userInfo.username)}`,
+      { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
+      `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${quoted(request.name, 253)} by ${quoted(request.userInfo.username, 253)}`,
     );
   };
 }

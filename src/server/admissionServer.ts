@@ -24,6 +24,8 @@ export interface AdmissionServerOptions {
   keyPair: PemKeyPair;
   /** When set, clients (the API server) must present a certificate signed by this CA. */
   clientCaPem?: string;
+  /** Overrides for tests of slow clients; production uses the constants above. */
+  timeouts?: { headersMs: number; requestMs: number };
 }
 
 export function createAdmissionServer(app: RequestListener, options: AdmissionServerOptions): Server {
@@ -39,8 +41,10 @@ export function createAdmissionServer(app: RequestListener, options: AdmissionSe
         : { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true }),
       keepAlive: true,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: options.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
+      // Slow clients are checked this often against the two timeouts.
+      connectionsCheckingInterval: Math.min(1000, options.timeouts?.headersMs ?? 1000),
     },
     app,
   );

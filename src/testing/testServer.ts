@@ -26,7 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder; now?: () => Date } = {}): Promise<TestServer> {
+export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder; now?: () => Date; timeouts?: { headersMs: number; requestMs: number } } = {}): Promise<TestServer> {
   const logs = new LogCapture();
   const logger = createLogger('debug', logs);
   const metrics = createMetrics({ defaultMetrics: false });
@@ -40,7 +40,7 @@ export async function startTestServer(options: { policy?: Policy; events?: Viola
     logger,
     metrics,
   });
-  const server = createAdmissionServer(app, { keyPair: serving });
+  const server = createAdmissionServer(app, { keyPair: serving, timeouts: options.timeouts });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
