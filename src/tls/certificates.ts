@@ -14,6 +14,8 @@ export interface ServingCertificateRequest {
   dnsNames: readonly string[];
   ipAddresses: readonly string[];
   validityDays: number;
+  /** Extended key usages; default serverAuth. A client certificate (the API server's) needs clientAuth. */
+  usages?: readonly ('serverAuth' | 'clientAuth')[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -76,7 +78,7 @@ export function issueServingCertificate(ca: PemKeyPair, request: ServingCertific
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'extKeyUsage', ...Object.fromEntries((request.usages ?? ['serverAuth']).map((usage) => [usage, true])) },
     { name: 'subjectAltName', altNames },
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
