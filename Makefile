@@ -21,12 +21,13 @@ IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e k8s-binaries test run certs deploy image bench clean
+.PHONY: help node deps build typecheck lint unit e2e soak k8s-binaries test run certs deploy image bench clean
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
 	@echo "make test   every test: unit, server and end-to-end against a real kube-apiserver"
 	@echo "make unit   unit and server tests only        make e2e   end-to-end suite only"
+	@echo "make soak   drain, rotation and policy churn under 300 requests/s"
 	@echo "make build  compile to dist/                   make lint  type-check and lint the Dockerfile"
 	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
 	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
@@ -69,7 +70,11 @@ k8s-binaries:
 e2e: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
 
-test: typecheck unit e2e
+# Drain, certificate rotation and 100 policy rewrites, each under 300 requests/s for 20 s.
+soak: build
+	npm run soak
+
+test: typecheck unit e2e soak
 
 run: build
 	@mkdir -p $(RUN_DIR)

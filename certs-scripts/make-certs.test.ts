@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments } from 'yaml';
 import {
   DEFAULT_DNS_NAMES,
@@ -13,8 +14,9 @@ import {
   MakeCertsUsageError,
   SECRET_NAME,
   SERVICE_NAMESPACE,
+  SERVICE_NAME,
   WEBHOOK_CONFIGURATION_NAME,
-  WEBHOOK_NAMES,
+  WEBHOOK_TARGETS,
   ensureCertificates,
   parseMakeCertsArgs,
   type MakeCertsOptions,
@@ -45,13 +47,42 @@ function decodeData(data: Record<string, string>, key: string): string {
   return Buffer.from(value ?? '', 'base64').toString('utf8');
 }
 
-function onlyDocument(text: string): Record<string, unknown> {
+function onlyValue(text: string): unknown {
   const documents = parseAllDocuments(text);
   assert.ok(Array.isArray(documents), 'not YAML');
   assert.equal(documents.length, 1);
   const [document] = documents;
   assert.equal(document?.errors.length, 0, String(document?.errors));
-  return document?.toJS() as Record<string, unknown>;
+  return document?.toJS() as unknown;
+}
+
+function onlyDocument(text: string): Record<string, unknown> {
+  const value = onlyValue(text);
+  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), 'not a mapping');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * RFC 6902 section 5, as kustomize applies a patch: all operations or none; the first failing
+ * one (a `test` that does not hold) makes the whole patch fail. Returns the failure, if any.
+ */
+function applyAll<T extends object>(document: T, ops: Operation[]): { document: T; error: string | undefined } {
+  const copy = structuredClone(document);
+  for (const op of ops) {
+    const [error] = applyPatch(copy, [op]);
+    if (error !== null && error !== undefined) return { document, error: `${op.op} ${op.path}: ${String(error.name)}` };
+  }
+  return { document: copy, error: undefined };
+}
+
+/** A webhook configuration as in manifests/base, without its caBundle. */
+function webhookConfiguration(kind: string, webhook: string, service = { namespace: SERVICE_NAMESPACE, name: SERVICE_NAME }) {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind,
+    metadata: { name: WEBHOOK_CONFIGURATION_NAME },
+    webhooks: [{ name: webhook, clientConfig: { service: { ...service, path: '/x', port: 443 } }, sideEffects: 'None' }],
+  };
 }
 
 describe('make-certs: first run', () => {
@@ -109,16 +140,43 @@ describe('make-certs: first run', () => {
     assert.ok(new X509Certificate(decodeData(data, 'tls.crt')).checkPrivateKey(createPrivateKey(decodeData(data, 'tls.key'))));
   });
 
-  test('cabundle-patch.yaml gives each webhook, named, the CA as its caBundle', () => {
-    const patch = onlyDocument(read(o, 'cabundle-patch.yaml'));
-    assert.equal(patch.apiVersion, 'admissionregistration.k8s.io/v1');
-    assert.equal(patch.kind, 'ValidatingWebhookConfiguration');
-    assert.equal((patch.metadata as Record<string, unknown>).name, WEBHOOK_CONFIGURATION_NAME);
-    const webhooks = patch.webhooks as Array<{ name: string; clientConfig: { caBundle: string } }>;
-    assert.deepEqual(webhooks.map((w) => w.name), [...WEBHOOK_NAMES]);
-    assert.ok(WEBHOOK_NAMES.includes('uncordon.cordon-guard.io'));
-    for (const webhook of webhooks) {
-      assert.equal(Buffer.from(webhook.clientConfig.caBundle, 'base64').toString('utf8'), read(o, 'ca.crt'));
+  test('the CA goes to both webhook configurations: the validating uncordon webhook and the mutating cordon-owner webhook', () => {
+    assert.deepEqual(
+      WEBHOOK_TARGETS.map((t) => [t.kind, t.name, t.webhook]),
+      [
+        ['ValidatingWebhookConfiguration', 'cordon-guard', 'uncordon.cordon-guard.io'],
+        ['MutatingWebhookConfiguration', 'cordon-guard', 'cordon-owner.cordon-guard.io'],
+      ],
+    );
+    const header = read(o, 'cabundle-patch.yaml').split('\n').filter((line) => line.startsWith('#')).join('\n');
+    for (const target of WEBHOOK_TARGETS) assert.ok(header.includes(`${target.kind} ${target.name}, webhook ${target.webhook}`), header);
+  });
+
+  test('cabundle-patch.yaml is a JSON patch that gives the first webhook of each configuration the CA as its caBundle', () => {
+    const ops = onlyValue(read(o, 'cabundle-patch.yaml')) as Operation[];
+    assert.ok(Array.isArray(ops), 'a list of operations');
+    assert.deepEqual(ops.map((op) => [op.op, op.path]), [
+      ['test', '/webhooks/0/clientConfig/service/namespace'],
+      ['test', '/webhooks/0/clientConfig/service/name'],
+      ['add', '/webhooks/0/clientConfig/caBundle'],
+    ]);
+    for (const target of WEBHOOK_TARGETS) {
+      const { document: configuration, error } = applyAll(webhookConfiguration(target.kind, target.webhook), ops);
+      assert.equal(error, undefined, target.kind);
+      assert.equal(configuration.webhooks.length, 1);
+      const [webhook] = configuration.webhooks;
+      assert.equal(webhook?.name, target.webhook);
+      const caBundle = (webhook?.clientConfig as { caBundle?: string }).caBundle ?? '';
+      assert.equal(Buffer.from(caBundle, 'base64').toString('utf8'), read(o, 'ca.crt'), target.kind);
+    }
+  });
+
+  test('cabundle-patch.yaml fails, instead of giving the CA away, when the first webhook calls another Service', () => {
+    const ops = onlyValue(read(o, 'cabundle-patch.yaml')) as Operation[];
+    for (const service of [{ namespace: 'elsewhere', name: SERVICE_NAME }, { namespace: SERVICE_NAMESPACE, name: 'other' }]) {
+      const { document: configuration, error } = applyAll(webhookConfiguration('MutatingWebhookConfiguration', 'other.example.com', service), ops);
+      assert.match(error ?? '', /^test \/webhooks\/0\/clientConfig\/service\/(namespace|name): TestError$/, JSON.stringify(service));
+      assert.equal((configuration.webhooks[0]?.clientConfig as { caBundle?: string }).caBundle, undefined);
     }
   });
 });

@@ -6,6 +6,8 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import type { PolicySource, PolicyStore } from './store.ts';
 
+const STABLE_READ_DELAY_MS = 20;
+
 export interface FilePolicySourceOptions {
   path: string;
   store: PolicyStore;
@@ -60,10 +62,25 @@ export class FilePolicySource implements PolicySource {
     return this.#reading;
   }
 
+  /**
+   * Reads until two reads a moment apart agree, so that a file caught mid-write (truncated,
+   * then filled) is never taken for a document; an empty read would otherwise be "defaults".
+   */
+  async #stableRead(): Promise<string> {
+    let text = await readFile(this.#path, 'utf8');
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await new Promise((r) => setTimeout(r, STABLE_READ_DELAY_MS));
+      const again = await readFile(this.#path, 'utf8');
+      if (again === text) return text;
+      text = again;
+    }
+    return text;
+  }
+
   async #readOnce(): Promise<void> {
     let text: string;
     try {
-      text = await readFile(this.#path, 'utf8');
+      text = await this.#stableRead();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       if (this.#lastError !== code) {

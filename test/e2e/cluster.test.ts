@@ -172,7 +172,7 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     makeCertificates(join(copy, 'certs'));
     const result = cp.kubectl(['apply', '-k', copy, '--dry-run=server']);
     assert.equal(result.code, 0, result.stderr);
-    for (const kind of ['namespace/cordon-guard', 'serviceaccount/cordon-guard', 'deployment.apps/cordon-guard', 'service/cordon-guard', 'poddisruptionbudget.policy/cordon-guard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'secret/cordon-guard-tls', 'configmap/cordon-guard-policy']) {
+    for (const kind of ['namespace/cordon-guard', 'serviceaccount/cordon-guard', 'deployment.apps/cordon-guard', 'service/cordon-guard', 'poddisruptionbudget.policy/cordon-guard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'secret/cordon-guard-tls', 'configmap/cordon-guard-policy']) {
       assert.match(result.stdout, new RegExp(`${kind.replaceAll('.', '\\.').replaceAll('/', '\\/')} .*\\(server dry run\\)`), result.stdout);
     }
     // The cert-manager overlay needs cert-manager's CRDs; here it must at least render.

@@ -1,18 +1,35 @@
 // The install manifests against the code they deploy: RBAC no wider than what cordon-guard
-// calls, a webhook that sees exactly the requests the policy can refuse, a Deployment whose
-// flags the CLI accepts, and a matchConditions key in step with the policy's annotation key.
+// calls, a validating webhook that sees exactly the requests the policy can refuse, a mutating
+// webhook that sees exactly the requests /mutate patches, a Deployment whose flags the CLI
+// accepts, and a matchConditions key in step with the policy's annotation key.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments } from 'yaml';
+import { decodeAdmissionReview } from '../../src/admission/decode.ts';
+import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { parseCommandLine, type ServeOptions } from '../../src/cli/args.ts';
+import { CORDON_STAMP_ANNOTATION, stampValue } from '../../src/policy/cordonStamp.ts';
 import { parsePolicyDocument } from '../../src/policy/document.ts';
+import { evaluate } from '../../src/policy/engine.ts';
+import { cordonStampMutation, stampChange } from '../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../src/policy/qualifiedName.ts';
-import { DEFAULT_SETTINGS } from '../../src/policy/types.ts';
-import { DEFAULT_DNS_NAMES, DEFAULT_OUT_DIR, SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAMES } from '../../certs-scripts/make-certs.ts';
+import { DEFAULT_SETTINGS, type Policy } from '../../src/policy/types.ts';
+import { MAINTENANCE, makeNode } from '../../src/testing/fixtures.ts';
+import { policyWith } from '../../src/testing/policies.ts';
+import { requestOf } from '../../src/testing/requests.ts';
+import {
+  DEFAULT_DNS_NAMES,
+  DEFAULT_OUT_DIR,
+  SECRET_NAME,
+  WEBHOOK_CONFIGURATION_NAME,
+  WEBHOOK_TARGETS,
+  caBundlePatchYaml,
+} from '../../certs-scripts/make-certs.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -141,11 +158,34 @@ const webhook = webhooks[0] ?? {};
 const matchConditions = list(webhook.matchConditions, 'matchConditions').map((m) => obj(m, 'matchCondition'));
 const expression = str(matchConditions[0]?.expression, 'matchConditions[0].expression');
 
+const mutatingConfiguration = only('MutatingWebhookConfiguration');
+const mutatingWebhooks = list(mutatingConfiguration.webhooks, 'mutating webhooks').map((w) => obj(w, 'mutating webhook'));
+const mutatingWebhook = mutatingWebhooks[0] ?? {};
+const mutatingMatchConditions = list(mutatingWebhook.matchConditions, 'mutating matchConditions').map((m) => obj(m, 'matchCondition'));
+const mutatingExpression = str(mutatingMatchConditions[0]?.expression, 'mutating matchConditions[0].expression');
+
+/** The Service behind a webhook's clientConfig, and the port the API server dials. */
+function checkServiceOf(clientConfig: Obj, path: string): void {
+  assert.equal(clientConfig.url, undefined);
+  assert.equal(clientConfig.caBundle, undefined, 'the caBundle comes from the certs patch or cert-manager');
+  const service = obj(clientConfig.service, 'clientConfig.service');
+  assert.deepEqual(service, { namespace: NAMESPACE, name: 'cordon-guard', path, port: 443 });
+  const svc = resources.find((r) => r.kind === 'Service' && r.name === service.name && r.namespace === service.namespace);
+  assert.ok(svc !== undefined, 'the Service exists');
+  const ports = list(obj(svc.doc.spec, 'Service spec').ports, 'Service ports').map((p) => obj(p, 'port'));
+  const https = ports.find((p) => p.port === 443);
+  assert.equal(https?.targetPort, 'https');
+  assert.equal(portNumber('https'), serveOptions.port);
+  assert.equal(ports.find((p) => p.port === 8080)?.targetPort, 'metrics');
+  assert.deepEqual(obj(svc.doc.spec, 'Service spec').selector, { 'app.kubernetes.io/name': podLabels['app.kubernetes.io/name'], 'app.kubernetes.io/component': podLabels['app.kubernetes.io/component'] });
+}
+
 // ---------------------------------------------------------------------------------------------
-// A CEL subset, enough to evaluate the matchConditions expression: literals, variables, field
-// selection, has(), !, ==, !=, in, && and || with CEL's error rules (reading an absent field
-// is an error; && and || absorb an error when the other side decides). Not a CEL engine: the
-// end-to-end suite checks the expression against a real API server.
+// A CEL subset, enough to evaluate the matchConditions expressions: literals, variables, field
+// selection, map indexing m['key'], has(), !, ==, !=, in, && and || with CEL's error rules
+// (reading an absent field or key is an error; && and || absorb an error when the other side
+// decides). Not a CEL engine: the end-to-end suite checks the expressions against a real API
+// server.
 
 class CelError {
   readonly message: string;
@@ -159,12 +199,13 @@ type Ast =
   | { t: 'ident'; name: string }
   | { t: 'select'; of: Ast; field: string }
   | { t: 'has'; of: Ast; field: string }
+  | { t: 'index'; of: Ast; key: Ast }
   | { t: 'not'; of: Ast }
   | { t: 'bin'; op: '&&' | '||' | '==' | '!=' | 'in'; l: Ast; r: Ast };
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
-  const re = /\s*(?:('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(&&|\|\||==|!=|[().!])|([A-Za-z_][A-Za-z0-9_]*))/y;
+  const re = /\s*(?:('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(&&|\|\||==|!=|[().![\]])|([A-Za-z_][A-Za-z0-9_]*))/y;
   let at = 0;
   while (at < text.length) {
     if (/^\s*$/.test(text.slice(at))) break;
@@ -212,7 +253,14 @@ function parseCel(text: string): Ast {
   const unary = (): Ast => (peek() === '!' ? (take(), { t: 'not', of: unary() }) : member());
   const member = (): Ast => {
     let node = primary();
-    while (peek() === '.') (take(), (node = { t: 'select', of: node, field: ident() }));
+    for (let next = peek(); next === '.' || next === '['; next = peek()) {
+      take();
+      if (next === '.') node = { t: 'select', of: node, field: ident() };
+      else {
+        node = { t: 'index', of: node, key: or() };
+        take(']');
+      }
+    }
     return node;
   };
   const primary = (): Ast => {
@@ -254,6 +302,14 @@ function evalCel(ast: Ast, vars: Record<string, Json>): CelValue {
       if (ast.t === 'has') return Object.hasOwn(of, ast.field);
       return Object.hasOwn(of, ast.field) ? (of[ast.field] as Json) : new CelError(`no such key: ${ast.field}`);
     }
+    case 'index': {
+      const of = evalCel(ast.of, vars);
+      if (of instanceof CelError) return of;
+      const key = evalCel(ast.key, vars);
+      if (key instanceof CelError) return key;
+      if (!isObj(of) || typeof key !== 'string') return new CelError(`no matching overload for [] on ${JSON.stringify(of)}`);
+      return Object.hasOwn(of, key) ? (of[key] as Json) : new CelError(`no such key: ${key}`);
+    }
     case 'not': {
       const of = evalCel(ast.of, vars);
       if (of instanceof CelError) return of;
@@ -283,24 +339,91 @@ function evalCel(ast: Ast, vars: Record<string, Json>): CelValue {
   }
 }
 
-// POLICY.md "Definitions", in plain JavaScript: the reference the expression must agree with.
+// POLICY.md "Definitions" and "Cordon ownership", in plain JavaScript: the reference the
+// validating expression must agree with.
 const cordoned = (o: Obj | null): boolean => isObj(o?.spec) && (o.spec as Obj).unschedulable === true;
-const underMaintenance = (o: Obj | null, key: string): boolean => isObj(o?.metadata) && isObj((o.metadata as Obj).annotations) && Object.hasOwn((o.metadata as Obj).annotations as Obj, key);
+const annotationOf = (o: Obj | null, key: string): Json | undefined => {
+  const annotations = isObj(o?.metadata) ? (o.metadata as Obj).annotations : undefined;
+  return isObj(annotations) && Object.hasOwn(annotations, key) ? annotations[key] : undefined;
+};
+const underMaintenance = (o: Obj | null, key: string): boolean => annotationOf(o, key) !== undefined;
+/** Not a cordon or uncordon transition, and the stamp is added, changed or removed. */
+const stampChanged = (oldObject: Obj, object: Obj): boolean =>
+  cordoned(oldObject) === cordoned(object) && annotationOf(oldObject, CORDON_STAMP_ANNOTATION) !== annotationOf(object, CORDON_STAMP_ANNOTATION);
 const shouldMatch = (oldObject: Obj | null, object: Obj, key: string): boolean =>
-  oldObject !== null && ((cordoned(oldObject) && !cordoned(object)) || (underMaintenance(oldObject, key) && !underMaintenance(object, key)));
+  oldObject !== null &&
+  ((cordoned(oldObject) && !cordoned(object)) || (underMaintenance(oldObject, key) && !underMaintenance(object, key)) || stampChanged(oldObject, object));
 
-/** Node states: every way spec.unschedulable and the annotations can be present or absent. */
+const STAMP_TIME = new Date('2026-11-28T06:30:15Z');
+/** Stamp values: absent, two owners, and a present but empty (not a valid stamp) value. */
+const STAMPS: Array<string | undefined> = [undefined, stampValue('alice', STAMP_TIME), stampValue('bob', STAMP_TIME), ''];
+
+/**
+ * Node states: every way spec.unschedulable, the annotations, the maintenance annotation and the
+ * cordon stamp can be present or absent, and two stamps with different values.
+ */
 function nodeStates(key: string): Obj[] {
   const specs: Array<Obj | undefined> = [undefined, {}, { unschedulable: false }, { unschedulable: true, taints: [] }];
   const annotations: Array<Obj | undefined> = [undefined, {}, { other: 'x' }, { [key]: '' }, { [key]: 'OPS-1', other: 'y' }];
+  const stamped = annotations.flatMap((a) => STAMPS.map((stamp) => (stamp === undefined ? a : { ...a, [CORDON_STAMP_ANNOTATION]: stamp })));
+  const distinct = [...new Map(stamped.map((a) => [JSON.stringify(a) ?? 'none', a])).values()];
   return specs.flatMap((spec) =>
-    annotations.map((a) => {
+    distinct.map((a) => {
       const node: Obj = { apiVersion: 'v1', kind: 'Node', metadata: a === undefined ? { name: 'n1' } : { name: 'n1', annotations: a } };
       if (spec !== undefined) node.spec = spec;
       return node;
     }),
   );
 }
+
+/** An AdmissionRequest for a Node, as src/admission/decode.ts makes it. */
+function nodeRequest(operation: 'CREATE' | 'UPDATE', oldObject: Obj | null, object: Obj, username = 'carol'): AdmissionRequest {
+  return {
+    uid: 'b6e1c0d2-0000-4000-8000-000000000001',
+    kind: { group: '', version: 'v1', kind: 'Node' },
+    resource: { group: '', version: 'v1', resource: 'nodes' },
+    subResource: '',
+    operation,
+    name: 'n1',
+    namespace: '',
+    userInfo: { username, uid: '', groups: [], extra: {} },
+    object: structuredClone(object) as KubeObject,
+    oldObject: oldObject === null ? null : (structuredClone(oldObject) as KubeObject),
+    dryRun: false,
+  };
+}
+
+/** Every policy that changes what is refused, with one allowlisted user, and the requesters:
+ * the two stamp owners, a stranger and the allowlisted one. */
+const POLICIES: Policy[] = [false, true].flatMap((guardAllCordons) =>
+  [false, true].flatMap((guardAnnotationRemoval) =>
+    [false, true].map((allowCordonOwner) =>
+      policyWith({ maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow: { users: ['root'], groups: [], serviceAccounts: [] } }),
+    ),
+  ),
+);
+const REQUESTERS = ['alice', 'bob', 'carol', 'root'];
+
+/** Could src/policy/engine.ts refuse this UPDATE, under some policy, for some requester? */
+function couldBeRefused(oldObject: Obj, object: Obj): boolean {
+  return POLICIES.some((policy) => REQUESTERS.some((user) => evaluate(nodeRequest('UPDATE', oldObject, object, user), policy).verdict === 'violation'));
+}
+
+/** Does /mutate patch this request (src/policy/mutation.ts)? */
+const mutates = (request: AdmissionRequest): boolean => stampChange(request) !== 'none';
+
+const celVars = (request: AdmissionRequest): Record<string, Json> => ({
+  oldObject: request.oldObject as Json,
+  object: request.object as Json,
+  request: { operation: request.operation },
+});
+
+/** Realistic nodes (src/testing/fixtures.ts): cordoned or not, with and without maintenance and stamp. */
+const realisticNodes: KubeObject[] = [undefined, false, true, null].flatMap((cordon) =>
+  ([null, {}, MAINTENANCE, { [CORDON_STAMP_ANNOTATION]: stampValue('alice', STAMP_TIME) }, { ...MAINTENANCE, [CORDON_STAMP_ANNOTATION]: stampValue('bob', STAMP_TIME) }] as Array<Record<string, string> | null>).map(
+    (annotations) => makeNode({ ...(cordon === undefined ? {} : { cordoned: cordon }), annotations }),
+  ),
+);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -426,7 +549,10 @@ describe('the ValidatingWebhookConfiguration', () => {
   test('it has one webhook, uncordon.cordon-guard.io, which the certificate script gives the CA', () => {
     assert.equal(obj(webhookConfiguration.metadata, 'metadata').name, WEBHOOK_CONFIGURATION_NAME);
     assert.deepEqual(webhooks.map((w) => w.name), ['uncordon.cordon-guard.io']);
-    assert.deepEqual(webhooks.map((w) => w.name), [...WEBHOOK_NAMES]);
+    assert.deepEqual(
+      webhooks.map((w) => w.name),
+      WEBHOOK_TARGETS.filter((t) => t.kind === 'ValidatingWebhookConfiguration' && t.name === WEBHOOK_CONFIGURATION_NAME).map((t) => t.webhook),
+    );
   });
 
   test('it fails closed, is safe for dry runs, answers within 5 s and speaks admission.k8s.io/v1', () => {
@@ -446,49 +572,93 @@ describe('the ValidatingWebhookConfiguration', () => {
   });
 
   test('it calls /validate on the Service, whose port 443 leads to the container port the server listens on', () => {
-    const clientConfig = obj(webhook.clientConfig, 'clientConfig');
-    assert.equal(clientConfig.url, undefined);
-    assert.equal(clientConfig.caBundle, undefined, 'the caBundle comes from the certs patch or cert-manager');
-    const service = obj(clientConfig.service, 'clientConfig.service');
-    assert.deepEqual(service, { namespace: NAMESPACE, name: 'cordon-guard', path: '/validate', port: 443 });
-    const svc = resources.find((r) => r.kind === 'Service' && r.name === service.name && r.namespace === service.namespace);
-    assert.ok(svc !== undefined, 'the Service exists');
-    const ports = list(obj(svc.doc.spec, 'Service spec').ports, 'Service ports').map((p) => obj(p, 'port'));
-    const https = ports.find((p) => p.port === 443);
-    assert.equal(https?.targetPort, 'https');
-    assert.equal(portNumber('https'), serveOptions.port);
-    assert.equal(ports.find((p) => p.port === 8080)?.targetPort, 'metrics');
-    assert.deepEqual(obj(svc.doc.spec, 'Service spec').selector, { 'app.kubernetes.io/name': podLabels['app.kubernetes.io/name'], 'app.kubernetes.io/component': podLabels['app.kubernetes.io/component'] });
+    checkServiceOf(obj(webhook.clientConfig, 'clientConfig'), '/validate');
   });
 
   test('it has one clearly named matchCondition, whose expression the CEL subset reads', () => {
-    assert.equal(matchConditions.length, 1, 'matchConditions are ANDed: one condition ORs the two transitions');
+    assert.equal(matchConditions.length, 1, 'matchConditions are ANDed: one condition ORs the three transitions');
     const name = str(matchConditions[0]?.name, 'name');
     assert.deepEqual(qualifiedNameProblems(name), []);
     assert.match(name, /uncordon/);
+    assert.match(name, /stamp/);
     assert.doesNotThrow(() => parseCel(expression));
   });
 
-  test("the matchCondition names exactly the policy's maintenanceAnnotation, and no other annotation key", () => {
+  test("the matchCondition names exactly the policy's maintenanceAnnotation and the cordon stamp, and no other annotation key", () => {
     assert.ok(policyResult.ok);
     const quoted = [...expression.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]);
-    assert.deepEqual([...new Set(quoted)], [maintenanceAnnotation]);
-    assert.equal(quoted.length, 2, 'in oldObject and in object');
+    assert.deepEqual([...new Set(quoted)].sort(), [maintenanceAnnotation, CORDON_STAMP_ANNOTATION].sort());
+    assert.equal(quoted.filter((q) => q === maintenanceAnnotation).length, 2, 'the maintenance key in oldObject and in object');
   });
 
-  test('the expression lets through exactly the uncordons and maintenance-annotation removals, for every shape of node, without error', () => {
+  test('the expression lets through exactly the uncordons, maintenance-annotation removals and stamp changes, for every shape of node, without error', () => {
     const ast = parseCel(expression);
     const states = nodeStates(maintenanceAnnotation);
     let matched = 0;
+    let stampOnly = 0;
     for (const oldObject of states) {
       for (const object of states) {
         const got = evalCel(ast, { oldObject, object, request: { operation: 'UPDATE' } });
         const want = shouldMatch(oldObject, object, maintenanceAnnotation);
         assert.equal(got, want, `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}: ${got instanceof CelError ? got.message : String(got)}`);
         if (want) matched++;
+        const uncordonOrRemoval = (cordoned(oldObject) && !cordoned(object)) || (underMaintenance(oldObject, maintenanceAnnotation) && !underMaintenance(object, maintenanceAnnotation));
+        if (want && !uncordonOrRemoval) stampOnly++;
       }
     }
     assert.ok(matched > 0 && matched < states.length ** 2, 'both outcomes occur');
+    assert.ok(stampOnly > 0, 'stamp changes alone occur');
+  });
+
+  test('it sends every request that cordon-guard could refuse, under any policy and requester, and no request that it could not', () => {
+    const ast = parseCel(expression);
+    const states = nodeStates(maintenanceAnnotation);
+    const refusable = { sent: 0, missed: [] as string[] };
+    const needless: string[] = [];
+    for (const oldObject of states) {
+      for (const object of states) {
+        const sent = evalCel(ast, { oldObject, object, request: { operation: 'UPDATE' } });
+        assert.equal(typeof sent, 'boolean', `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}: an error`);
+        const pair = `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}`;
+        if (couldBeRefused(oldObject, object)) {
+          if (sent === true) refusable.sent++;
+          else refusable.missed.push(pair);
+        } else if (sent === true) needless.push(pair);
+      }
+    }
+    assert.deepEqual(refusable.missed.slice(0, 3), [], `${refusable.missed.length} refusable requests are never sent to cordon-guard`);
+    assert.deepEqual(needless.slice(0, 3), [], `${needless.length} requests are sent that no policy refuses (an outage would refuse them)`);
+    assert.ok(refusable.sent > 0);
+  });
+
+  test('it sends exactly the realistic requests that cordon-guard could refuse, and each refusal reason occurs', () => {
+    const ast = parseCel(expression);
+    const reasons = new Set<string>();
+    for (const oldObject of realisticNodes) {
+      for (const object of realisticNodes) {
+        const request = requestOf({ oldObject, object, username: 'carol' });
+        const refusals = POLICIES.flatMap((policy) => REQUESTERS.map((user) => evaluate({ ...request, userInfo: { ...request.userInfo, username: user, groups: [] } }, policy)))
+          .flatMap((e) => (e.verdict === 'violation' ? [e.reason] : []));
+        for (const reason of refusals) reasons.add(reason);
+        const shape = (node: KubeObject): string => `${JSON.stringify((node.spec as Obj).unschedulable)} ${JSON.stringify((node.metadata as Obj).annotations ?? null)}`;
+        assert.equal(evalCel(ast, celVars(request)), refusals.length > 0, `old ${shape(oldObject)} new ${shape(object)}`);
+      }
+    }
+    assert.deepEqual([...reasons].sort(), ['annotation-removal', 'cordon-guarded', 'maintenance-active', 'stamp-tampering']);
+  });
+
+  test("manifests/README.md's overlay for another maintenanceAnnotation is this expression with only the key changed", () => {
+    const readme = readFileSync(join(MANIFESTS, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((b) => b.includes('example.com/maintenance'));
+    assert.equal(blocks.length, 1, 'one such example');
+    const overlay = obj(parseAllDocuments(blocks[0] ?? '').map((d) => (Array.isArray(d) ? null : (d.toJS() as Json)))[0], 'example');
+    const [patch] = list(overlay.patches, 'patches').map((p) => obj(p, 'patch'));
+    assert.deepEqual(obj(patch?.target, 'target').kind, 'ValidatingWebhookConfiguration');
+    const [op] = list(parseAllDocuments(str(patch?.patch, 'patch')).map((d) => (Array.isArray(d) ? null : (d.toJS() as Json)))[0], 'ops').map((o) => obj(o, 'op'));
+    assert.deepEqual([op?.op, op?.path], ['replace', '/webhooks/0/matchConditions/0/expression']);
+    const example = str(op?.value, 'value');
+    assert.deepEqual(tokenize(example.replaceAll('example.com/maintenance', maintenanceAnnotation)), tokenize(expression));
+    assert.equal(evalCel(parseCel(example), { oldObject: { metadata: { annotations: { 'example.com/maintenance': '' } } }, object: { metadata: {} } }), true);
   });
 
   test('the expression is false, not an error, when there is no oldObject', () => {
@@ -511,11 +681,132 @@ describe('the ValidatingWebhookConfiguration', () => {
     }
   });
 
-  test('the CEL subset itself treats an unguarded absent field as an error, so the checks above can fail', () => {
+  test('what /mutate writes never makes a request look like stamp tampering, nor sends it here by itself', () => {
+    const ast = parseCel(expression);
+    const states = nodeStates(maintenanceAnnotation);
+    let patched = 0;
+    for (const oldObject of [null, ...states]) {
+      for (const object of states) {
+        const request = nodeRequest(oldObject === null ? 'CREATE' : 'UPDATE', oldObject, object);
+        const mutation = cordonStampMutation(request, STAMP_TIME);
+        if (mutation.change === 'none') continue;
+        patched++;
+        const after = structuredClone(object);
+        assert.ok(applyPatch(after, mutation.patch as Operation[]).every((e) => e === null));
+        assert.equal(evalCel(ast, { oldObject, object: after, request: { operation: request.operation } }), evalCel(ast, { oldObject, object, request: { operation: request.operation } }));
+        if (oldObject === null) continue;
+        for (const policy of POLICIES) {
+          for (const user of REQUESTERS) {
+            const evaluation = evaluate(nodeRequest('UPDATE', oldObject, after, user), policy);
+            assert.ok(evaluation.verdict !== 'violation' || evaluation.reason !== 'stamp-tampering', `${mutation.change} judged as tampering`);
+          }
+        }
+      }
+    }
+    assert.ok(patched > 0);
+  });
+
+  test('the CEL subset itself treats an unguarded absent field or key as an error, so the checks above can fail', () => {
     const unguarded = parseCel(`oldObject.spec.unschedulable == true && !(object.spec.unschedulable == true)`);
     assert.ok(evalCel(unguarded, { oldObject: { spec: {} }, object: { spec: {} } }) instanceof CelError);
     assert.equal(evalCel(unguarded, { oldObject: { spec: { unschedulable: false } }, object: { spec: {} } }), false, 'false && error is false');
     assert.equal(evalCel(parseCel(`'a/b' in x.m || has(x.n)`), { x: { m: { 'a/b': '' } } }), true);
+    const index = parseCel(`x.m['a/b'] != x.n['a/b']`);
+    assert.equal(evalCel(index, { x: { m: { 'a/b': '1' }, n: { 'a/b': '2' } } }), true);
+    assert.equal(evalCel(index, { x: { m: { 'a/b': '1' }, n: { 'a/b': '1' } } }), false);
+    assert.ok(evalCel(index, { x: { m: { 'a/b': '1' }, n: {} } }) instanceof CelError, 'an absent key is an error');
+    assert.equal(evalCel(parseCel(`false == false && false`), {}), false, '== binds tighter than &&');
+    assert.equal(evalCel(parseCel(`false == true || true`), {}), true, '== binds tighter than ||');
+    assert.equal(evalCel(parseCel(`(x == null) != (y == null)`), { x: null, y: 'a' }), true);
+  });
+});
+
+describe('the MutatingWebhookConfiguration', () => {
+  test('it has one webhook, cordon-owner.cordon-guard.io, which the certificate script gives the CA', () => {
+    assert.equal(obj(mutatingConfiguration.metadata, 'metadata').name, WEBHOOK_CONFIGURATION_NAME);
+    assert.deepEqual(mutatingWebhooks.map((w) => w.name), ['cordon-owner.cordon-guard.io']);
+    assert.deepEqual(
+      mutatingWebhooks.map((w) => w.name),
+      WEBHOOK_TARGETS.filter((t) => t.kind === 'MutatingWebhookConfiguration' && t.name === WEBHOOK_CONFIGURATION_NAME).map((t) => t.webhook),
+    );
+  });
+
+  test('it lets requests through unstamped when cordon-guard is down, has no side effects, is called once, answers within 5 s and speaks admission.k8s.io/v1', () => {
+    assert.equal(mutatingWebhook.failurePolicy, 'Ignore');
+    assert.equal(mutatingWebhook.sideEffects, 'None');
+    assert.equal(mutatingWebhook.reinvocationPolicy, 'Never');
+    assert.equal(mutatingWebhook.timeoutSeconds, 5);
+    assert.deepEqual(mutatingWebhook.admissionReviewVersions, ['v1']);
+    assert.equal(mutatingWebhook.matchPolicy, 'Equivalent');
+  });
+
+  test('its rules match Node CREATEs and UPDATEs only, and never the nodes/status subresource', () => {
+    const rules = list(mutatingWebhook.rules, 'rules').map((r) => obj(r, 'rule'));
+    assert.deepEqual(rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['nodes'], scope: 'Cluster' }]);
+  });
+
+  test('it calls /mutate on the Service, whose port 443 leads to the container port the server listens on', () => {
+    checkServiceOf(obj(mutatingWebhook.clientConfig, 'clientConfig'), '/mutate');
+  });
+
+  test('it has one clearly named matchCondition, which names the cordon stamp and no other annotation key', () => {
+    assert.equal(mutatingMatchConditions.length, 1);
+    const name = str(mutatingMatchConditions[0]?.name, 'name');
+    assert.deepEqual(qualifiedNameProblems(name), []);
+    assert.match(name, /cordon/);
+    assert.doesNotThrow(() => parseCel(mutatingExpression));
+    const quoted = [...mutatingExpression.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]);
+    assert.deepEqual([...new Set(quoted)], [CORDON_STAMP_ANNOTATION]);
+  });
+
+  test('the expression sends exactly the UPDATEs that /mutate stamps or unstamps, for every shape of node, without error', () => {
+    const ast = parseCel(mutatingExpression);
+    const states = nodeStates(maintenanceAnnotation);
+    const changes = new Map<string, number>();
+    for (const oldObject of states) {
+      for (const object of states) {
+        const request = nodeRequest('UPDATE', oldObject, object);
+        const got = evalCel(ast, celVars(request));
+        const change = stampChange(request);
+        assert.equal(got, mutates(request), `${change}: old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}: ${got instanceof CelError ? got.message : String(got)}`);
+        changes.set(change, (changes.get(change) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual([...changes.keys()].sort(), ['none', 'stamp', 'unstamp'], 'every outcome occurs');
+  });
+
+  test('the expression sends exactly the CREATEs of a cordoned node, without error', () => {
+    const ast = parseCel(mutatingExpression);
+    let sent = 0;
+    for (const object of nodeStates(maintenanceAnnotation)) {
+      const request = nodeRequest('CREATE', null, object);
+      const got = evalCel(ast, celVars(request));
+      assert.equal(got, mutates(request), `CREATE ${JSON.stringify(object)}: ${got instanceof CelError ? got.message : String(got)}`);
+      assert.equal(got, cordoned(object));
+      if (got === true) sent++;
+    }
+    assert.ok(sent > 0);
+  });
+
+  test('the expression agrees with /mutate on realistic nodes and on the example AdmissionReviews', () => {
+    const ast = parseCel(mutatingExpression);
+    const requests: Array<[string, AdmissionRequest]> = [];
+    for (const object of realisticNodes) {
+      requests.push([`CREATE ${JSON.stringify(object.spec)}`, requestOf({ operation: 'CREATE', oldObject: null, object })]);
+      for (const oldObject of realisticNodes) requests.push([`UPDATE ${JSON.stringify(oldObject.spec)} -> ${JSON.stringify(object.spec)}`, requestOf({ oldObject, object })]);
+    }
+    const dir = join(ROOT, 'examples', 'reviews');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const decoded = decodeAdmissionReview(JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown);
+      assert.ok(decoded.ok, file);
+      requests.push([file, decoded.review.request]);
+    }
+    const seen = new Set<string>();
+    for (const [what, request] of requests) {
+      assert.equal(evalCel(ast, celVars(request)), mutates(request), what);
+      seen.add(stampChange(request));
+    }
+    assert.deepEqual([...seen].sort(), ['none', 'stamp', 'unstamp']);
   });
 });
 
@@ -603,10 +894,35 @@ describe('TLS wiring', () => {
     .filter((p) => !p.endsWith('kustomization.yaml'))
     .flatMap(parseYamlFile);
 
-  test('the top-level kustomization adds the Secret and caBundle patch that make-certs.ts writes into manifests/certs', () => {
+  test('the top-level kustomization adds the Secret that make-certs.ts writes into manifests/certs, and its caBundle patch to each webhook configuration', () => {
     assert.deepEqual(top.resources, ['base', 'certs/secret.yaml']);
-    assert.deepEqual(top.patches, [{ path: 'certs/cabundle-patch.yaml' }]);
+    assert.deepEqual(
+      top.patches,
+      WEBHOOK_TARGETS.map((t) => ({
+        path: 'certs/cabundle-patch.yaml',
+        target: { group: 'admissionregistration.k8s.io', version: 'v1', kind: t.kind, name: t.name },
+      })),
+    );
+    assert.deepEqual(WEBHOOK_TARGETS.map((t) => t.kind).sort(), ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
     assert.equal(DEFAULT_OUT_DIR, join(MANIFESTS, 'certs'));
+  });
+
+  test('the caBundle patch, applied as the kustomization does, gives the CA to both webhooks of the base and nothing else', () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const ops = parseAllDocuments(caBundlePatchYaml(ca)).map((d) => (Array.isArray(d) ? [] : d.toJS()))[0] as Operation[];
+    for (const target of WEBHOOK_TARGETS) {
+      const configuration = resources.find((r) => r.kind === target.kind && r.name === target.name);
+      assert.ok(configuration !== undefined, `${target.kind} ${target.name} is in base/`);
+      const patched = structuredClone(configuration.doc);
+      // As kustomize: all operations or none (its test operations must hold).
+      for (const op of ops) assert.equal(applyPatch(patched, [op])[0], null, `${target.kind}: ${op.op} ${op.path}`);
+      const patchedWebhooks = list(patched.webhooks, 'webhooks').map((w) => obj(w, 'webhook'));
+      assert.deepEqual(patchedWebhooks.map((w) => w.name), [target.webhook], 'its one webhook is the one the script names');
+      const caBundle = str(obj(patchedWebhooks[0]?.clientConfig, 'clientConfig').caBundle, 'caBundle');
+      assert.equal(Buffer.from(caBundle, 'base64').toString('utf8'), ca);
+      const { caBundle: _, ...rest } = obj(patchedWebhooks[0]?.clientConfig, 'clientConfig');
+      assert.deepEqual(rest, obj(list(configuration.doc.webhooks, 'webhooks').map((w) => obj(w, 'webhook'))[0]?.clientConfig, 'clientConfig'), 'nothing else changes');
+    }
   });
 
   test('manifests/certs, which holds private keys, is ignored by git', (t) => {
@@ -618,7 +934,7 @@ describe('TLS wiring', () => {
     }
   });
 
-  test('the cert-manager overlay issues cordon-guard-tls for the four Service names and injects its CA into the webhook', () => {
+  test('the cert-manager overlay issues cordon-guard-tls for the four Service names and injects its CA into both webhook configurations', () => {
     assert.ok(list(overlay.resources, 'overlay resources').includes('../base'));
     const certificates = certManagerObjects.filter((o) => o.kind === 'Certificate');
     const serving = certificates.find((c) => obj(c.spec, 'spec').secretName === SECRET_NAME);
@@ -630,9 +946,16 @@ describe('TLS wiring', () => {
     const issuerName = obj(servingSpec.issuerRef, 'issuerRef').name;
     const issuer = certManagerObjects.find((o) => o.kind === 'Issuer' && obj(o.metadata, 'metadata').name === issuerName);
     assert.ok(isObj(issuer?.spec) && isObj(issuer.spec.ca), 'signed by a CA Issuer, not self-signed');
-    const patches = JSON.stringify(overlay.patches);
-    assert.ok(patches.includes(`cert-manager.io/inject-ca-from: ${String(metadata.namespace)}/${String(metadata.name)}`), patches);
-    assert.equal(`${String(metadata.namespace)}/${String(metadata.name)}`, 'cordon-guard/cordon-guard-serving');
+    const injectFrom = `${String(metadata.namespace)}/${String(metadata.name)}`;
+    assert.equal(injectFrom, 'cordon-guard/cordon-guard-serving');
+    const patches = list(overlay.patches, 'overlay patches').map((p) => obj(p, 'patch'));
+    for (const target of WEBHOOK_TARGETS) {
+      const patch = patches.find((p) => isObj(p.target) && p.target.kind === target.kind && p.target.name === target.name);
+      assert.ok(patch !== undefined, `a patch targets ${target.kind} ${target.name}`);
+      const document = obj(parseAllDocuments(str(patch.patch, 'patch')).map((d) => (Array.isArray(d) ? null : (d.toJS() as Json)))[0], 'patch document');
+      assert.deepEqual([document.kind, obj(document.metadata, 'metadata').name], [target.kind, target.name]);
+      assert.equal(obj(obj(document.metadata, 'metadata').annotations, 'annotations')['cert-manager.io/inject-ca-from'], injectFrom, target.kind);
+    }
   });
 });
 

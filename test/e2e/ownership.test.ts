@@ -1,0 +1,108 @@
+// Cordon ownership against a real kube-apiserver: /mutate stamps who cordoned, and with
+// guardAllCordons only that requester (or an allowlisted one) may uncordon.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ServeProcess } from '../../src/testing/serveProcess.ts';
+import { waitFor } from '../../src/testing/wait.ts';
+import { IDENTITIES, startControlPlane, type ControlPlane } from './harness/controlPlane.ts';
+import { assertUncordonRefused } from './harness/assertions.ts';
+import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard } from './harness/cordonGuard.ts';
+
+const STAMP = 'cordon-guard.io/cordoned-by';
+const KEY = 'cordon-guard.io/maintenance';
+
+describe('cordon ownership in front of a real kube-apiserver', { timeout: 600_000 }, () => {
+  let cp: ControlPlane;
+  let guard: ServeProcess;
+
+  const stampOf = (name: string): { user: string; at: string } | undefined => {
+    const value = getNode(cp, name).metadata.annotations?.[STAMP];
+    return value === undefined ? undefined : (JSON.parse(value) as { user: string; at: string });
+  };
+
+  before(async () => {
+    cp = await startControlPlane();
+    const certs = makeCertificates(join(cp.dir, 'certs'));
+    const policyFile = join(cp.dir, 'policy.yaml');
+    writeFileSync(policyFile, 'guardAllCordons: true\nallowCordonOwner: true\nallow:\n  users: [alice]\n');
+    guard = await startCordonGuard(certs, ['--policy-file', policyFile]);
+    const configurations = await registerWebhooks(cp, guard.port, certs.caPem);
+    assert.ok(configurations.some((c) => c.kind === 'MutatingWebhookConfiguration'), 'manifests/ has the mutating webhook');
+    // The mutating webhook registers asynchronously too: wait until a cordon is stamped.
+    await waitFor('the first stamped cordon', () => {
+      createNode(cp, 'stamp-probe');
+      cp.kubectlOk(['cordon', 'stamp-probe']);
+      return stampOf('stamp-probe') === undefined ? undefined : true;
+    }, 30_000, 500);
+  });
+
+  after(async () => {
+    await guard?.stop();
+    await cp?.stop();
+  });
+
+  it('the system-upgrade-controller may undo its own cordon', () => {
+    createNode(cp, 'own-1', { annotations: { 'example.com/pool': 'a' } });
+    assert.equal(cp.kubectl(['cordon', 'own-1'], { as: 'upgrader' }).code, 0);
+    const stamp = stampOf('own-1');
+    assert.equal(stamp?.user, IDENTITIES.upgrader.user);
+    assert.match(stamp?.at ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const result = cp.kubectl(['uncordon', 'own-1'], { as: 'upgrader' });
+    assert.equal(result.code, 0, result.stderr);
+    const node = getNode(cp, 'own-1');
+    assert.equal(node.spec.unschedulable, undefined);
+    assert.equal(node.metadata.annotations?.[STAMP], undefined, 'the uncordon removed the stamp');
+    assert.equal(node.metadata.annotations?.['example.com/pool'], 'a');
+  });
+
+  it("the system-upgrade-controller may not undo the admin's cordon, and the denial names the owner", () => {
+    createNode(cp, 'own-2');
+    cp.kubectlOk(['cordon', 'own-2']);
+    assert.equal(stampOf('own-2')?.user, 'admin');
+    const result = cp.kubectl(['uncordon', 'own-2'], { as: 'upgrader' });
+    assertUncordonRefused(result, 'own-2', /denied the request: cordon-guard denied uncordon of node "own-2" by "system:serviceaccount:system-upgrade:system-upgrade": node is cordoned and guardAllCordons is on \(no cordon-guard\.io\/maintenance annotation; cordoned by "admin" at "[^"]+"\)/);
+    assert.equal(getNode(cp, 'own-2').spec.unschedulable, true);
+  });
+
+  it('the admin may undo their own cordon', () => {
+    const result = cp.kubectl(['uncordon', 'own-2']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(getNode(cp, 'own-2').spec.unschedulable, undefined);
+  });
+
+  it('the maintenance annotation wins over ownership', () => {
+    createNode(cp, 'own-3');
+    cp.kubectlOk(['cordon', 'own-3'], { as: 'upgrader' });
+    cp.kubectlOk(['annotate', 'node', 'own-3', `${KEY}=disk swap`]);
+    const result = cp.kubectl(['uncordon', 'own-3'], { as: 'upgrader' });
+    assertUncordonRefused(result, 'own-3', /node is under maintenance \(cordon-guard\.io\/maintenance="disk swap"\)/);
+  });
+
+  it('forging or editing the stamp is refused unless allowlisted', () => {
+    createNode(cp, 'own-4');
+    cp.kubectlOk(['cordon', 'own-4']);
+    const forged = JSON.stringify({ user: IDENTITIES.upgrader.user, at: '2026-01-01T00:00:00Z' });
+    const result = cp.kubectl(['annotate', 'node', 'own-4', '--overwrite', `${STAMP}=${forged}`], { as: 'upgrader' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cordon-guard denied change of the cordon-guard\.io\/cordoned-by stamp on node "own-4"/);
+    assert.equal(stampOf('own-4')?.user, 'admin');
+    const removal = cp.kubectl(['annotate', 'node', 'own-4', `${STAMP}-`], { as: 'mallory' });
+    assert.equal(removal.code, 1);
+    const forgedOnFresh = cp.kubectl(['annotate', 'node', 'own-1', `${STAMP}=${forged}`], { as: 'mallory' });
+    assert.equal(forgedOnFresh.code, 1, 'adding a stamp to a schedulable node is tampering too');
+    assert.equal(cp.kubectl(['annotate', 'node', 'own-4', `${STAMP}-`], { as: 'alice' }).code, 0, 'an allowlisted user may fix a stamp');
+  });
+
+  it('kubectl cordon of a node with no annotations at all gets a stamp (the patch adds the whole map)', async () => {
+    createNode(cp, 'own-5');
+    assert.equal(getNode(cp, 'own-5').metadata.annotations, undefined, 'the node starts without annotations');
+    cp.kubectlOk(['cordon', 'own-5'], { as: 'autoscaler' });
+    assert.equal(stampOf('own-5')?.user, IDENTITIES.autoscaler.user);
+    const logged = await waitFor('the mutation log line', () => guard.logs.find((l) => l.reason === 'cordon-stamped' && l.node === 'own-5'));
+    assert.deepEqual((logged.patch as { op: string; path: string }[]).map((p) => [p.op, p.path]), [['add', '/metadata/annotations']]);
+    const withMap = guard.logs.find((l) => l.reason === 'cordon-stamped' && l.node === 'own-1');
+    assert.deepEqual((withMap?.patch as { op: string; path: string }[]).map((p) => [p.op, p.path]), [['add', '/metadata/annotations/cordon-guard.io~1cordoned-by']]);
+  });
+});
