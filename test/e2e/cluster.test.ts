@@ -6,9 +6,9 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { ServeProcess } from '../../src/testing/serveProcess.ts';
+import { servedFingerprint } from '../../src/testing/tlsProbe.ts';
 import { waitFor } from '../../src/testing/wait.ts';
 import { startControlPlane, type ControlPlane } from './harness/controlPlane.ts';
 import { createNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates } from './harness/cordonGuard.ts';
@@ -127,14 +127,7 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
 
   it('rotates its serving certificate with no failed request, and serves the new one within 10 s', async () => {
     maintenanceNode('node-c');
-    const served = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: guard.port, ca: certs.caPem, servername: 'localhost' }, () => {
-          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
-          socket.end();
-        });
-        socket.on('error', reject);
-      });
+    const served = () => servedFingerprint(guard.port, certs.caPem);
     const before = await served();
     assert.equal(before, new X509Certificate(readFileSync(certs.certFile)).fingerprint256);
 

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { connect } from 'node:tls';
 import { startServe } from '../../src/testing/serveProcess.ts';
+import { servedFingerprint } from '../../src/testing/tlsProbe.ts';
 import { waitFor } from '../../src/testing/wait.ts';
 import { createCertificateAuthority, issueServingCertificate, type PemKeyPair } from '../../src/tls/certificates.ts';
 import { runLoad } from './load.ts';
@@ -53,14 +53,7 @@ describe(`under ${RATE} requests per second for ${DURATION_MS / 1000} s`, { time
   it('serves a replaced certificate within 10 s without a failed handshake or request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cg-soak-'));
     const serve = await startServe([...tlsFiles(dir, issue()), '--log-level', 'info'], { ca: ca.certPem });
-    const fingerprint = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: serve.port, ca: ca.certPem, servername: 'localhost' }, () => {
-          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
-          socket.end();
-        });
-        socket.on('error', reject);
-      });
+    const fingerprint = () => servedFingerprint(serve.port, ca.certPem);
     let servedAfterMs = -1;
     const rotate = (async () => {
       await new Promise((r) => setTimeout(r, DURATION_MS / 4));
