@@ -29,7 +29,8 @@ export class FilePolicySource implements PolicySource {
 
   constructor(options: FilePolicySourceOptions) {
     this.#path = resolve(options.path);
-    this.description = `file ${this.#path}`;
+    // As the operator wrote it, so that `serve` and `check` name the policy alike.
+    this.description = `file ${options.path}`;
     this.#store = options.store;
     this.#logger = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
