@@ -42,11 +42,15 @@ $(NODE_PREFIX)/.installed:
 node: $(NODE_READY)
 	@echo "using node $$(node --version) from $$(command -v node)"
 
-node_modules/.package-lock.json: package.json package-lock.json $(NODE_READY)
+# The stamp is written only after a complete `npm ci` (which empties node_modules first), so an
+# interrupted install is redone rather than trusted.
+DEPS_STAMP := node_modules/.cordon-guard-deps
+
+$(DEPS_STAMP): package.json package-lock.json $(NODE_READY)
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.package-lock.json
+deps: $(DEPS_STAMP)
 
 build: deps
 	npm run build
