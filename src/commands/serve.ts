@@ -5,11 +5,7 @@ import type { Server } from 'node:net';
 import type { ServeOptions } from '../cli/args.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { EventRecorder } from '../kube/eventRecorder.ts';
-import { eventsClient } from '../kube/eventsClient.ts';
-import { loadKubeConfig } from '../kube/kubeConfig.ts';
-import { ConfigMapPolicySource } from '../policy/configMapSource.ts';
+import type { ClusterParts } from '../kube/cluster.ts';
 import { FilePolicySource } from '../policy/fileSource.ts';
 import { PolicyStore, type PolicySource } from '../policy/store.ts';
 import { createAdmissionObserver, createMutationObserver } from '../server/admissionObserver.ts';
@@ -19,7 +15,6 @@ import { createOpsServer } from '../server/opsServer.ts';
 import { Readiness } from '../server/readiness.ts';
 import type { PemKeyPair } from '../tls/certificates.ts';
 import { KeyPairWatcher } from '../tls/keyPairWatcher.ts';
-import { makeSelfSignedPair } from '../tls/selfSigned.ts';
 
 /** How long in-flight requests get after the drain before connections are cut. */
 const IN_FLIGHT_GRACE_MS = 10_000;
@@ -31,8 +26,10 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return typeof address === 'object' && address !== null ? address.port : port;
 }
 
-function servingPair(options: ServeOptions, logger: Logger): { pair: PemKeyPair; watcher?: KeyPairWatcher; onRotate: (fn: (p: PemKeyPair) => void) => void } {
+async function servingPair(options: ServeOptions, logger: Logger): Promise<{ pair: PemKeyPair; watcher?: KeyPairWatcher; onRotate: (fn: (p: PemKeyPair) => void) => void }> {
   if (options.tls.kind === 'self-signed') {
+    // node-forge is only needed here.
+    const { makeSelfSignedPair } = await import('../tls/selfSigned.ts');
     const { serving, caFile } = makeSelfSignedPair(options.tls.caFile);
     logger.info({ caFile }, `self-signed certificate for localhost and 127.0.0.1; its CA is in ${caFile} (curl --cacert ${caFile})`);
     return { pair: serving, onRotate: () => undefined };
@@ -47,18 +44,6 @@ function servingPair(options: ServeOptions, logger: Logger): { pair: PemKeyPair;
   return { pair: watcher.current, watcher, onRotate: (fn) => (rotate = fn) };
 }
 
-function policySource(
-  options: ServeOptions,
-  deps: { store: PolicyStore; logger: Logger; kubeConfig: KubeConfig | undefined; events: EventRecorder | undefined },
-): PolicySource | undefined {
-  const { policy } = options;
-  if (policy.kind === 'file') return new FilePolicySource({ path: policy.path, store: deps.store, logger: deps.logger });
-  if (policy.kind === 'configmap' && deps.kubeConfig !== undefined) {
-    return new ConfigMapPolicySource({ ...policy, kubeConfig: deps.kubeConfig, store: deps.store, logger: deps.logger, events: deps.events });
-  }
-  return undefined;
-}
-
 export async function runServe(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   const metrics = createMetrics();
@@ -66,16 +51,19 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const store = new PolicyStore({ logger, metrics });
   let draining = false;
 
-  const tls = servingPair(options, logger);
+  const tls = await servingPair(options, logger);
   const clientCaPem = options.clientCaPath === undefined ? undefined : readFileSync(options.clientCaPath, 'utf8');
 
   // The API server is needed for a ConfigMap policy and for Events; a local run needs neither.
   const wantsEvents = options.events ?? options.policy.kind === 'configmap';
-  const kubeConfig = options.policy.kind === 'configmap' || wantsEvents ? loadKubeConfig(options.kubeconfig) : undefined;
-  const events = kubeConfig !== undefined && wantsEvents ? new EventRecorder({ client: eventsClient(kubeConfig), logger, metrics }) : undefined;
+  const cluster: ClusterParts =
+    options.policy.kind === 'configmap' || wantsEvents
+      ? (await import('../kube/cluster.ts')).connectCluster(options, wantsEvents, { store, logger, metrics })
+      : { events: undefined, source: undefined };
+  const { events } = cluster;
   if (events === undefined) logger.info('Kubernetes Events are off (no --policy-configmap or --events)');
-
-  const source = policySource(options, { store, logger, kubeConfig, events });
+  const source: PolicySource | undefined =
+    options.policy.kind === 'file' ? new FilePolicySource({ path: options.policy.path, store, logger }) : cluster.source;
   if (source === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
 
   const app = createApp({

@@ -1,0 +1,30 @@
+// Everything that talks to the API server, loaded only when serve needs it: importing
+// @kubernetes/client-node costs about 450 ms of start-up.
+import type { ServeOptions } from '../cli/args.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { ConfigMapPolicySource } from '../policy/configMapSource.ts';
+import type { PolicySource, PolicyStore } from '../policy/store.ts';
+import { EventRecorder } from './eventRecorder.ts';
+import { eventsClient } from './eventsClient.ts';
+import { loadKubeConfig } from './kubeConfig.ts';
+
+export interface ClusterParts {
+  events: EventRecorder | undefined;
+  source: PolicySource | undefined;
+}
+
+export function connectCluster(
+  options: Pick<ServeOptions, 'policy' | 'kubeconfig'>,
+  wantsEvents: boolean,
+  deps: { store: PolicyStore; logger: Logger; metrics: Metrics },
+): ClusterParts {
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const events = wantsEvents ? new EventRecorder({ client: eventsClient(kubeConfig), logger: deps.logger, metrics: deps.metrics }) : undefined;
+  const { policy } = options;
+  const source =
+    policy.kind === 'configmap'
+      ? new ConfigMapPolicySource({ namespace: policy.namespace, name: policy.name, kubeConfig, store: deps.store, logger: deps.logger, events })
+      : undefined;
+  return { events, source };
+}
