@@ -21,7 +21,7 @@ IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz k8s-binaries test run certs deploy image bench clean
+.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -29,6 +29,7 @@ help:
 	@echo "make unit   unit and server tests only        make e2e   end-to-end suite only"
 	@echo "make soak   drain, rotation and policy churn under 300 requests/s"
 	@echo "make fuzz   the property tests over 1,000,000 generated reviews"
+	@echo "make mutation  Stryker mutation testing of the policy engine and wire module"
 	@echo "make build  compile to dist/                   make lint  type-check and lint the Dockerfile"
 	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
 	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
@@ -82,6 +83,10 @@ soak: build
 # The property tests with 10x the generated reviews of `make test` (1,000,000 instead of 100,000).
 fuzz: deps
 	CORDON_GUARD_PROPERTY_RUNS=200000 node --test --test-reporter=spec src/policy/engine.property.test.ts
+
+# Stryker on the policy engine and the wire module (src/policy, src/admission); fails below 90%.
+mutation: deps
+	nice -n 19 npx stryker run
 
 test: typecheck unit e2e soak
 

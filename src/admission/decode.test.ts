@@ -86,3 +86,109 @@ describe('encoding the answer', () => {
     ]);
   });
 });
+
+// Added with mutation testing (issue 6): each test pins one behaviour a mutant could change.
+describe('decoding names the field at fault and keeps every field the policy reads', () => {
+  const wrongTypes: [string, Record<string, unknown>, string][] = [
+    ['the kind must be an object', { kind: 'Node' }, 'request.kind must be an object'],
+    ['the kind group must be a string', { kind: { group: 1 } }, 'request.kind.group must be a string'],
+    ['the kind version must be a string', { kind: { version: 1 } }, 'request.kind.version must be a string'],
+    ['the kind name must be a string', { kind: { kind: 1 } }, 'request.kind.kind must be a string'],
+    ['the resource must be an object', { resource: 'nodes' }, 'request.resource must be an object'],
+    ['the resource group must be a string', { resource: { group: 1 } }, 'request.resource.group must be a string'],
+    ['the resource version must be a string', { resource: { version: 1 } }, 'request.resource.version must be a string'],
+    ['the resource name must be a string', { resource: { resource: 1 } }, 'request.resource.resource must be a string'],
+    ['the subResource must be a string', { subResource: 1 }, 'request.subResource must be a string'],
+    ['the operation must be a string', { operation: 1 }, 'request.operation must be a string'],
+    ['the name must be a string', { name: 1 }, 'request.name must be a string'],
+    ['the namespace must be a string', { namespace: 1 }, 'request.namespace must be a string'],
+    ['the userInfo must be an object', { userInfo: 'x' }, 'request.userInfo must be an object'],
+    ['the userInfo uid must be a string', { userInfo: { uid: 1 } }, 'request.userInfo.uid must be a string'],
+    ['the userInfo extra must be an object', { userInfo: { extra: 'x' } }, 'request.userInfo.extra must be an object'],
+    ['an extra entry must be a list of strings, named by its quoted key', { userInfo: { extra: { scopes: 'x' } } }, 'request.userInfo.extra["scopes"] must be an array of strings'],
+    ['the oldObject must be an object', { oldObject: 'x' }, 'request.oldObject must be an object'],
+  ];
+  for (const [name, fields, error] of wrongTypes) {
+    it(`${name}: the error says exactly "${error}"`, () => {
+      assert.equal(errorOf({ request: { uid: 'u', ...fields } }), error);
+    });
+  }
+
+  it('a null request is reported as missing', () => {
+    assert.equal(errorOf({ request: null }), 'request is missing');
+  });
+
+  it('an unsupported apiVersion error lists both supported versions', () => {
+    assert.match(errorOf({ apiVersion: 'v2', request: { uid: 'u' } }), /; expected one of admission\.k8s\.io\/v1, admission\.k8s\.io\/v1beta1$/);
+  });
+
+  it('a quoted hostile value is kept whole up to 64 characters of JSON and cut with "..." past that', () => {
+    const fits = 'x'.repeat(62); // "x…x" is 64 characters of JSON
+    assert.equal(errorOf({ apiVersion: fits, request: { uid: 'u' } }).split(';')[0], `unsupported apiVersion "${fits}"`);
+    const long = 'y'.repeat(63); // 65 characters of JSON
+    assert.equal(errorOf({ apiVersion: long, request: { uid: 'u' } }).split(';')[0], `unsupported apiVersion "${'y'.repeat(63)}...`);
+  });
+
+  it('null optional fields read as absent, as an encoder that writes nulls would send them', () => {
+    const result = decodeAdmissionReview({
+      request: { uid: 'u', subResource: null, name: null, userInfo: { username: null, groups: null, extra: null }, object: null, dryRun: null },
+    });
+    assert.ok(result.ok, result.ok ? '' : result.error);
+    if (!result.ok) return;
+    const { request } = result.review;
+    assert.equal(request.subResource, '');
+    assert.equal(request.name, '');
+    assert.equal(request.userInfo.username, '');
+    assert.deepEqual(request.userInfo.groups, []);
+    assert.equal(request.object, null);
+    assert.equal(request.dryRun, false);
+  });
+
+  it('a review without dryRun, or with dryRun false, is not a dry run (its violations are recorded as Events)', () => {
+    for (const dryRun of [undefined, false]) {
+      const result = decodeAdmissionReview({ request: { uid: 'u', ...(dryRun === undefined ? {} : { dryRun }) } });
+      assert.ok(result.ok && result.review.request.dryRun === false);
+    }
+  });
+
+  it('a request without userInfo decodes with an empty username, uid, groups and extra', () => {
+    const result = decodeAdmissionReview({ request: { uid: 'u' } });
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    assert.deepEqual({ ...result.review.request.userInfo, extra: { ...result.review.request.userInfo.extra } }, { username: '', uid: '', groups: [], extra: {} });
+  });
+
+  it('decodes resource, namespace, the user uid and extra as sent', () => {
+    const result = decodeAdmissionReview({
+      request: {
+        uid: 'u',
+        resource: { group: '', version: 'v1', resource: 'nodes' },
+        namespace: 'ns',
+        userInfo: { username: 'alice', uid: 'user-uid', groups: ['g'], extra: { scopes: ['a', 'b'] } },
+      },
+    });
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    const { request } = result.review;
+    assert.deepEqual(request.resource, { group: '', version: 'v1', resource: 'nodes' });
+    assert.equal(request.namespace, 'ns');
+    assert.equal(request.userInfo.uid, 'user-uid');
+    assert.deepEqual(request.userInfo.extra.scopes, ['a', 'b']);
+  });
+
+  it('a deeply nested kind or apiVersion is refused with a named error, not thrown', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    assert.match(errorOf({ kind: deep, request: { uid: 'u' } }), /^kind must be "AdmissionReview", got /);
+    assert.match(errorOf({ apiVersion: deep, request: { uid: 'u' } }), /^unsupported apiVersion /);
+  });
+});
+
+describe('the reply builders', () => {
+  it('a patch reply allows the request', () => {
+    assert.equal(patched([]).allowed, true);
+  });
+
+  it('an errored reply refuses with the given code and message and no reason', () => {
+    assert.deepEqual(errored(400, 'bad'), { allowed: false, status: { code: 400, message: 'bad' } });
+  });
+});

@@ -17,7 +17,13 @@ class DecodeError extends Error {}
 
 /** A short, safe rendering of a hostile value for an error message. */
 function quote(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // JSON.parse accepts nesting deeper than JSON.stringify can render (a RangeError).
+    text = Array.isArray(value) ? '[...]' : '{...}';
+  }
   return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }
 

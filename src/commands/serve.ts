@@ -46,6 +46,8 @@ async function servingPair(options: ServeOptions, logger: Logger): Promise<{ pai
 
 export async function runServe(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
+  // Last line of defence: a bug on some async path is logged, and the webhook keeps answering.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection; still serving'));
   const metrics = createMetrics();
   const readiness = new Readiness();
   const store = new PolicyStore({ logger, metrics });

@@ -58,13 +58,18 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 export function parsePolicyDocument(text: string, origin: string): PolicyParseResult {
   const documents = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
-  if (!Array.isArray(documents)) return { ok: false, errors: ['not a YAML document'] };
   if (documents.length > 1) return { ok: false, errors: ['expected one YAML document, found several'] };
   const document = documents[0];
   if (document !== undefined && document.errors.length > 0) {
     return { ok: false, errors: document.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? e.message}`) };
   }
-  const raw: unknown = document?.toJS({ maxAliasCount: 50 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = document?.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (err) {
+    // yaml throws, rather than reports, an alias bomb past maxAliasCount.
+    return { ok: false, errors: [`YAML: ${err instanceof Error ? err.message : String(err)}`] };
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: ['(document): must be a mapping of policy keys'] };
   }

@@ -129,3 +129,75 @@ describe('the policy engine follows POLICY.md', () => {
     assert.equal(evaluation.verdict === 'allow' && evaluation.reason, 'no-maintenance');
   });
 });
+
+// Added with mutation testing (issue 6): each test pins one behaviour a mutant could change.
+describe('the policy engine, edge cases found by mutation testing', () => {
+  const judged = (review: ReviewShape, policy: Partial<PolicySettings> = {}) => evaluate(requestOf(review), policyWith(policy));
+  const plainUncordon = (username: string, stamp?: string): ReviewShape => ({
+    username,
+    oldObject: makeNode({ cordoned: true, ...(stamp === undefined ? {} : { annotations: { [STAMP]: stamp } }) }),
+    object: makeNode({ cordoned: false }),
+  });
+
+  it('a request that is not applicable is an allow whose transition is other', () => {
+    assert.deepEqual(judged({ ...uncordonInMaintenance(ROGUE), subResource: 'status' }), { verdict: 'allow', reason: 'not-applicable', transition: 'other' });
+  });
+
+  it('a cordon-guarded violation is an uncordon transition', () => {
+    const evaluation = judged(plainUncordon(ROGUE), { guardAllCordons: true });
+    assert.equal(evaluation.verdict === 'violation' && evaluation.transition, 'uncordon');
+  });
+
+  it('a Node UPDATE without object cannot be judged, and the message names the missing object', () => {
+    const evaluation = judged({ username: ROGUE, object: null });
+    assert.equal(evaluation.verdict, 'unjudgeable');
+    assert.match('message' in evaluation ? evaluation.message : '', /: the review has no object$/);
+  });
+
+  it('a stamp without a time names no owner', () => {
+    const evaluation = judged(plainUncordon(ROGUE, JSON.stringify({ user: ROGUE })), { guardAllCordons: true });
+    assert.equal(evaluation.verdict === 'violation' && evaluation.reason, 'cordon-guarded');
+  });
+
+  it('a stamp whose user or time is not a string names no owner, and the message is still written', () => {
+    for (const stamp of [{ user: 42, at: '2026-11-28T06:00:00Z' }, { user: ROGUE, at: 7 }]) {
+      const evaluation = judged(plainUncordon(ROGUE, JSON.stringify(stamp)), { guardAllCordons: true });
+      assert.equal(evaluation.verdict, 'violation');
+      if (evaluation.verdict === 'violation') assert.doesNotMatch(evaluation.message, /cordoned by/);
+    }
+  });
+
+  it('a service-account username whose prefix differs in case is not a service account', () => {
+    const evaluation = judged(uncordonInMaintenance('system:serviceAccount:kube-system:node-maintenance'), allowlist);
+    assert.equal(evaluation.verdict === 'violation' && evaluation.reason, 'maintenance-active');
+  });
+
+  it('a service-account username with an empty namespace, an empty name or no name is matched by no serviceAccounts pattern', () => {
+    const policy = { allow: { users: [], groups: [], serviceAccounts: ['*', '*/x', 'ns/*'] } };
+    for (const username of ['system:serviceaccount::x', 'system:serviceaccount:ns:', 'system:serviceaccount:ns', 'system:serviceaccount:']) {
+      const evaluation = judged(uncordonInMaintenance(username), policy);
+      assert.equal(evaluation.verdict === 'violation' && evaluation.reason, 'maintenance-active', username);
+    }
+    assert.equal(judged(uncordonInMaintenance('system:serviceaccount:ns:x'), policy).verdict, 'allow');
+  });
+
+  it('a node whose spec, metadata or annotations are null is neither cordoned nor under maintenance', () => {
+    const hostile = [{ metadata: null, spec: null }, { metadata: { annotations: null }, spec: { unschedulable: null } }];
+    for (const oldObject of hostile) {
+      assert.deepEqual(judged({ username: ROGUE, oldObject, object: makeNode({ cordoned: false }) }, { guardAllCordons: true, guardAnnotationRemoval: true }), {
+        verdict: 'allow',
+        reason: 'not-an-uncordon',
+        transition: 'other',
+      });
+    }
+  });
+
+  it('a maintenance annotation whose value is not a string still counts, and the message shows it as JSON', () => {
+    for (const [value, shown] of [[42, '"42"'], [{ a: 1 }, '"{\\"a\\":1}"'], [null, '"null"']] as const) {
+      const oldObject = { metadata: { name: 'worker-3', annotations: { 'cordon-guard.io/maintenance': value } }, spec: { unschedulable: true } };
+      const evaluation = judged({ username: ROGUE, oldObject, object: makeNode({ cordoned: false }) });
+      assert.equal(evaluation.verdict === 'violation' && evaluation.reason, 'maintenance-active');
+      if (evaluation.verdict === 'violation') assert.ok(evaluation.message.includes(`(cordon-guard.io/maintenance=${shown})`), evaluation.message);
+    }
+  });
+});

@@ -59,7 +59,10 @@ export class FilePolicySource implements PolicySource {
 
   /** Reads are serialized so that an older read never lands after a newer one. */
   #reload(): Promise<void> {
-    this.#reading = this.#reading.then(() => this.#readOnce());
+    // A failure here must never become an unhandled rejection: the process keeps serving.
+    this.#reading = this.#reading
+      .then(() => this.#readOnce())
+      .catch((err: unknown) => this.#logger.error({ err }, 'reading the policy file failed; keeping the policy in force'));
     return this.#reading;
   }
 

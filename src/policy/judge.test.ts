@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { MAINTENANCE, makeNode } from '../testing/fixtures.ts';
 import { policyWith } from '../testing/policies.ts';
 import { requestOf } from '../testing/requests.ts';
-import { judge } from './judge.ts';
+import { judge, reasonOf } from './judge.ts';
 import type { Mode } from './types.ts';
 
 const rogueUncordon = requestOf({
@@ -59,5 +59,22 @@ describe('a violation is answered by mode', () => {
       assert.equal(reply.status?.code, 400);
       assert.match(reply.status?.message ?? '', /no oldObject/);
     }
+  });
+});
+
+// Added with mutation testing (issue 6).
+describe('what is logged and counted', () => {
+  it('an allowed request is decided "allowed" and labelled with its allow reason', () => {
+    const { decision, evaluation } = judge(requestOf({ oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: false }) }), policyWith());
+    assert.equal(decision, 'allowed');
+    assert.equal(reasonOf(evaluation), 'no-maintenance');
+  });
+
+  it('a violation is labelled with the violation', () => {
+    assert.equal(reasonOf(judge(rogueUncordon, policyWith()).evaluation), 'maintenance-active');
+  });
+
+  it('a review that cannot be judged is labelled invalid-request', () => {
+    assert.equal(reasonOf(judge(requestOf({ oldObject: null }), policyWith()).evaluation), 'invalid-request');
   });
 });

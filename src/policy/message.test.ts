@@ -120,3 +120,76 @@ describe('ownership messages', () => {
     assert.match(evaluation.message, /^cordon-guard denied change of the cordon-guard\.io\/cordoned-by stamp on node "worker-3" by "mallory": the stamp records who cordoned the node and only cordon-guard writes it/);
   });
 });
+
+// Added with mutation testing (issue 6): the wording of every violation, M and W.
+describe('every violation in words', () => {
+  const STAMP_KEY = 'cordon-guard.io/cordoned-by';
+  const ADMIN_STAMP = '{"user":"admin","at":"2026-11-28T06:00:00Z"}';
+  const evaluated = (review: Parameters<typeof requestOf>[0], settings: Partial<PolicySettings> = {}) => {
+    const evaluation = evaluate(requestOf({ username: 'mallory', ...review }), policyWith(settings));
+    assert.equal(evaluation.verdict, 'violation');
+    return evaluation.verdict === 'violation' ? evaluation : { message: '', warning: '' };
+  };
+
+  it('annotation-removal: M names the removal, the annotation and that only allowlisted requesters may end maintenance', () => {
+    const { message, warning } = violationFor({ cordonedAfter: true, value: 'ticket 9' }, { guardAnnotationRemoval: true });
+    assert.equal(
+      message,
+      'cordon-guard denied removal of the maintenance annotation from node "worker-3" by "mallory": removing the maintenance annotation is guarded ' +
+        '(cordon-guard.io/maintenance="ticket 9"); only allowlisted requesters may end maintenance (policy cordon-guard/cordon-guard-policy)',
+    );
+    assert.equal(warning, 'node "worker-3" maintenance annotation removal by "mallory" would be denied by cordon-guard in enforce mode: guardAnnotationRemoval is on');
+  });
+
+  it('stamp-tampering: M says what the stamp is for and the way out, W names the stamp key', () => {
+    const { message, warning } = evaluated({ oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: true, annotations: { [STAMP_KEY]: ADMIN_STAMP } }) });
+    assert.equal(
+      message,
+      'cordon-guard denied change of the cordon-guard.io/cordoned-by stamp on node "worker-3" by "mallory": the stamp records who cordoned the node and only ' +
+        'cordon-guard writes it (no cordon-guard.io/maintenance annotation); only allowlisted requesters may change it (policy cordon-guard/cordon-guard-policy); ' +
+        'cordon or uncordon the node instead',
+    );
+    assert.equal(warning, 'node "worker-3" cordon stamp change by "mallory" would be denied by cordon-guard in enforce mode: only cordon-guard writes cordon-guard.io/cordoned-by');
+  });
+
+  it('cordon-guarded without a stamp: only allowlisted requesters may uncordon, no owner is offered', () => {
+    const { message } = evaluated({ oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: false }) }, { guardAllCordons: true });
+    assert.ok(message.endsWith('(no cordon-guard.io/maintenance annotation); only allowlisted requesters may uncordon it (policy cordon-guard/cordon-guard-policy)'), message);
+  });
+
+  it('cordon-guarded with allowCordonOwner off names the owner but does not offer them the way out', () => {
+    const { message } = evaluated(
+      { oldObject: makeNode({ cordoned: true, annotations: { [STAMP_KEY]: ADMIN_STAMP } }), object: makeNode({ cordoned: false }) },
+      { guardAllCordons: true, allowCordonOwner: false },
+    );
+    assert.ok(message.includes('cordoned by "admin" at "2026-11-28T06:00:00Z"); only allowlisted requesters may uncordon it'), message);
+  });
+
+  it('warn and audit modes say "would deny" in M', () => {
+    for (const mode of ['warn', 'audit'] as const) {
+      assert.match(violationFor({}, { mode }).message, /^cordon-guard would deny uncordon of node "worker-3" by "mallory": /);
+    }
+  });
+
+  it('a node name past 253 characters is cut to 253, the last three being "..."', () => {
+    const { message } = violationFor({ node: `${'n'.repeat(250)}TAIL` });
+    assert.ok(message.startsWith(`cordon-guard denied uncordon of node "${'n'.repeat(250)}..." by "mallory": `), message.slice(0, 300));
+  });
+
+  it('a node name of exactly 253 characters is kept whole', () => {
+    const node = 'n'.repeat(253);
+    assert.ok(violationFor({ node }).message.includes(`node "${node}" by`));
+  });
+
+  it('a long all-ASCII warning uses the whole 256-byte budget', () => {
+    const { warning } = violationFor({ value: 'v'.repeat(300) }, { mode: 'warn' });
+    assert.equal(Buffer.byteLength(warning), WARNING_MAX_BYTES);
+    assert.ok(warning.endsWith('v'.repeat(20)));
+  });
+
+  it('a warning cut inside a multi-byte character stops before it', () => {
+    const { warning } = violationFor({ value: '€'.repeat(100) }, { mode: 'warn' });
+    assert.ok(Buffer.byteLength(warning) <= WARNING_MAX_BYTES && Buffer.byteLength(warning) > WARNING_MAX_BYTES - 3);
+    assert.ok(warning.endsWith('€'));
+  });
+});

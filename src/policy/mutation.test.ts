@@ -68,3 +68,35 @@ describe('the cordon stamp patch', () => {
     });
   }
 });
+
+// Added with mutation testing (issue 6): only cordon transitions of a Node are stamped.
+describe('the cordon stamp patch, edge cases found by mutation testing', () => {
+  const stamped = { [CORDON_STAMP_ANNOTATION]: STAMP };
+  const untouched: [string, Parameters<typeof requestOf>[0]][] = [
+    ['a cordon of a Node in another group', { kind: { group: 'example.com', version: 'v1', kind: 'Node' }, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true }) }],
+    ['a cordon of a Node of another version', { kind: { group: '', version: 'v2', kind: 'Node' }, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true }) }],
+    ['a CONNECT, whatever objects it carries', { operation: 'CONNECT', oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true }) }],
+    ['an UPDATE without oldObject', { oldObject: null, object: makeNode({ cordoned: true }) }],
+    ['a label change of a cordoned, stamped node', { oldObject: makeNode({ cordoned: true, annotations: stamped }), object: makeNode({ cordoned: true, annotations: stamped, labels: { a: 'b' } }) }],
+    ['a label change of a schedulable node with a stale stamp', { oldObject: makeNode({ cordoned: false, annotations: stamped }), object: makeNode({ cordoned: false, annotations: stamped, labels: { a: 'b' } }) }],
+  ];
+  for (const [name, review] of untouched) {
+    it(`does not patch ${name}`, () => {
+      assert.deepEqual(cordonStampMutation(requestOf(review), NOW), { change: 'none', patch: [] });
+    });
+  }
+
+  it('gives the whole annotations map to a cordoned node whose annotations are null, a string or a list', () => {
+    for (const annotations of [null, 'x', ['x']]) {
+      const object = { metadata: { name: 'worker-3', annotations }, spec: { unschedulable: true } };
+      const { patch } = cordonStampMutation(requestOf({ oldObject: makeNode({ cordoned: false }), object }), NOW);
+      assert.deepEqual(patch, [{ op: 'add', path: '/metadata/annotations', value: { [CORDON_STAMP_ANNOTATION]: STAMP } }], JSON.stringify(annotations));
+    }
+  });
+
+  it('answers a cordon of a hostile node without metadata, or with null metadata, instead of throwing', () => {
+    for (const object of [{ spec: { unschedulable: true } }, { metadata: null, spec: { unschedulable: true } }]) {
+      assert.equal(cordonStampMutation(requestOf({ oldObject: makeNode({ cordoned: false }), object }), NOW).change, 'stamp');
+    }
+  });
+});
