@@ -159,6 +159,18 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     assert.ok(guard.logs.some((l) => l.msg === 'serving certificate reloaded'));
   });
 
+  it('with a missing ConfigMap, is ready with the defaults in force and says so', async () => {
+    const other = await startCordonGuard(certs, ['--policy-configmap', 'cordon-guard/no-such-policy', '--kubeconfig', cp.kubeconfig, '--no-events']);
+    try {
+      await waitFor('readiness', async () => ((await fetch(`http://127.0.0.1:${other.metricsPort}/readyz`)).status === 200 ? true : undefined), 15_000);
+      const warning = other.logs.find((l) => l.level === 'warn' && /not found; the defaults are in force/.test(l.msg));
+      assert.equal(warning?.origin, 'cordon-guard/no-such-policy');
+      assert.match(await (await fetch(`http://127.0.0.1:${other.metricsPort}/metrics`)).text(), /cordon_guard_policy_reloads_total\{source="configmap",result="missing"\} 1/);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('has every manifest accepted by kubectl apply -k manifests/ --dry-run=server', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'cg-manifests-')), 'manifests');
     cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('manifests', 'certs')) });
