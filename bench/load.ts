@@ -83,6 +83,8 @@ export interface FixedRateResult {
   overloaded: boolean;
   /** Filled in by the caller: other processes' CPU during the run, in cores (noise). */
   otherCores?: number;
+  /** Filled in by the caller: earlier tries of this run thrown away because the generator itself stalled. */
+  discardedTries?: number;
 }
 
 /**
