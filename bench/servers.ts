@@ -3,9 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+
+import { freePort } from '../test/e2e/harness/process.ts';
 
 export const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 export const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
@@ -28,16 +29,6 @@ export interface Server {
   readyMs: number;
   stderr: string[];
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function httpStatus(port: number, path: string): Promise<number> {
