@@ -50,7 +50,8 @@ interface Series {
   count: number;
 }
 
-function microTime(date: Date): string {
+/** metav1.MicroTime: RFC 3339 with six fractional digits (the API server refuses fewer). */
+export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 

@@ -1,6 +1,6 @@
 // The real EventsClient: events.k8s.io/v1 through @kubernetes/client-node.
 import { EventsV1Api, type EventsV1Event, type KubeConfig } from '@kubernetes/client-node';
-import type { EventsClient } from './eventRecorder.ts';
+import { microTime, type EventsClient } from './eventRecorder.ts';
 
 export function eventsClient(config: KubeConfig): EventsClient {
   const api = config.makeApiClient(EventsV1Api);
@@ -14,7 +14,7 @@ export function eventsClient(config: KubeConfig): EventsClient {
       await api.patchNamespacedEvent({
         namespace,
         name,
-        body: [{ op: 'add', path: '/series', value: { count: series.count, lastObservedTime: series.lastObservedTime.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') } }],
+        body: [{ op: 'add', path: '/series', value: { count: series.count, lastObservedTime: microTime(series.lastObservedTime) } }],
       });
     },
   };

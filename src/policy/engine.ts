@@ -57,8 +57,9 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
   if (!uncordon && !annotationRemoval && !stampChanged) return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' };
 
   const allowlisted = isAllowlisted(request.userInfo, policy);
+  const owner = readStamp(oldObject);
   const violation = (reason: ViolationReason, transition: Exclude<Transition, 'other'>): Evaluation => {
-    const facts = { reason, request, policy, maintenance, owner: readStamp(oldObject) };
+    const facts = { reason, request, policy, maintenance, owner };
     return { verdict: 'violation', reason, transition, message: violationMessage(facts), warning: violationWarning(facts) };
   };
 
@@ -66,7 +67,7 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
     if (allowlisted) return { verdict: 'allow', reason: 'allowlisted', transition: 'uncordon' };
     if (maintenance !== undefined) return violation('maintenance-active', 'uncordon');
     if (policy.guardAllCordons) {
-      if (policy.allowCordonOwner && readStamp(oldObject)?.user === request.userInfo.username) {
+      if (policy.allowCordonOwner && owner?.user === request.userInfo.username) {
         return { verdict: 'allow', reason: 'cordon-owner', transition: 'uncordon' };
       }
       return violation('cordon-guarded', 'uncordon');
