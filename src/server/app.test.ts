@@ -64,6 +64,7 @@ describe('the admission server over TLS', () => {
     ['an unknown apiVersion', () => validate('{"apiVersion":"admission.k8s.io/v9","request":{"uid":"x"}}'), 400, /unsupported apiVersion/],
     ['a wrong content type', () => validate(rogue, 'text/plain'), 415, /content type must be application\/json/],
     ['no content type', () => validate(rogue, null), 415, /content type/],
+    ['a gzip-encoded body', () => post(`${server.url}/validate`, rogue, { ca: server.ca, headers: { 'content-encoding': 'gzip' } }), 415, /content encoding "gzip" is not supported/],
     ['a body over the 16 MiB limit', () => validate(Buffer.alloc(17 * 1024 * 1024, 0x20)), 413, /byte limit/],
     ['deeply nested JSON', () => validate(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 400, /JSON object/],
     ['a GET', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /no such endpoint/],
@@ -77,6 +78,25 @@ describe('the admission server over TLS', () => {
       assert.deepEqual(next.json, rogueAnswer);
     });
   }
+
+  it('accepts application/json with parameters and in any case', async () => {
+    for (const contentType of ['application/json; charset=utf-8', 'Application/JSON']) {
+      const res = await validate(rogue, contentType);
+      assert.deepEqual(res.json, rogueAnswer, contentType);
+    }
+  });
+
+  it('closes the connection after a 413 rather than reading the rest of the body', async () => {
+    const res = await validate(Buffer.alloc(17 * 1024 * 1024, 0x20));
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.connection, 'close');
+  });
+
+  it('answers with a Content-Length and keeps the connection open', async () => {
+    const res = await validate(rogue);
+    assert.equal(res.headers['content-length'], String(Buffer.byteLength(res.text)));
+    assert.equal(res.headers.connection, 'keep-alive');
+  });
 
   it('answers a Node UPDATE without oldObject with allowed false and code 400', async () => {
     const review = makeReview({ uid: 'no-old', oldObject: null });

@@ -1,4 +1,5 @@
 // The admission HTTP app: decode, judge, encode. Built by a factory so tests run it in-process.
+import type { ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { decodeAdmissionReview } from '../admission/decode.ts';
 import { allowed, encodeReview, patched, type Reply } from '../admission/reply.ts';
@@ -9,6 +10,7 @@ import type { Policy } from '../policy/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AdmissionObserver, MutationObserver } from './admissionObserver.ts';
+import { HttpError, readJsonBody } from './requestBody.ts';
 
 /** A Node with 500 images makes a review of several hundred kB; leave generous room. */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -26,52 +28,33 @@ export interface AppDeps {
   isDraining?: () => boolean;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.is('application/json') === false || req.headers['content-type'] === undefined) {
-    next(new HttpError(415, `content type must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? '')}`));
-    return;
-  }
-  next();
-};
-
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
-    if (deps.isDraining?.() === true) res.setHeader('connection', 'close');
-    next();
-  });
-  const readBody = express.raw({ type: () => true, limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
+  const limitBytes = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const isDraining = deps.isDraining ?? (() => false);
 
-  // One route shape for both endpoints: decode, decide, encode, then observe off the answer's path.
+  // One route shape for both endpoints: read, decode, decide, encode, then observe off the answer's path.
   const admission = (decide: (request: AdmissionRequest) => { reply: Reply; observe: (latencySeconds: number) => void }): RequestHandler =>
-    (req, res) => {
-      const decoded = decodeAdmissionReview(parseJsonBody(req.body));
+    async (req, res) => {
+      const decoded = decodeAdmissionReview(parseJson(await readJsonBody(req, limitBytes)));
       if (!decoded.ok) throw new HttpError(400, decoded.error);
       const started = process.hrtime.bigint();
       const { apiVersion, request } = decoded.review;
       const { reply, observe } = decide(request);
-      res.json(encodeReview(apiVersion, request.uid, reply));
+      sendJson(res, 200, encodeReview(apiVersion, request.uid, reply), isDraining());
       observe(Number(process.hrtime.bigint() - started) / 1e9);
     };
 
-  app.post('/validate', requireJson, readBody, admission((request) => {
+  app.post('/validate', admission((request) => {
     const policy = deps.policy(); // read once: one answer, one policy version
     const judgement = judge(request, policy);
     return { reply: judgement.reply, observe: (latency) => deps.observe(request, judgement, policy, latency) };
   }));
 
   const now = deps.now ?? (() => new Date());
-  app.post('/mutate', requireJson, readBody, admission((request) => {
+  app.post('/mutate', admission((request) => {
     const mutation = cordonStampMutation(request, now());
     const reply = mutation.patch.length === 0 ? allowed() : patched(mutation.patch);
     return { reply, observe: (latency) => deps.observeMutation(request, mutation, latency) };
@@ -86,7 +69,8 @@ export function createApp(deps: AppDeps): Express {
     const log = status >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
     log({ status, path: req.path, remote: req.socket.remoteAddress, error: message }, `request refused: ${message}`);
     if (res.headersSent) return;
-    res.status(status).json({ error: message });
+    // After a 413 the rest of the body is still on the wire: close rather than read it.
+    sendJson(res, status, { error: message }, status === 413 || isDraining());
   };
   app.use(onError);
   return app;
@@ -97,8 +81,19 @@ function endpointLabel(path: string): string {
   return path === '/validate' || path === '/mutate' ? path : 'other';
 }
 
-function parseJsonBody(body: unknown): unknown {
-  if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'body is empty; expected an AdmissionReview');
+/**
+ * Writes a JSON answer straight to the socket: no content negotiation, no ETag, one write.
+ * While draining, `Connection: close` sends keep-alive clients to another replica.
+ */
+function sendJson(res: ServerResponse, status: number, value: unknown, close: boolean): void {
+  const body = JSON.stringify(value);
+  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+  if (close) headers.connection = 'close';
+  res.writeHead(status, headers).end(body);
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw new HttpError(400, 'body is empty; expected an AdmissionReview');
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
@@ -113,9 +108,6 @@ function statusOf(err: unknown): number {
 }
 
 function messageOf(err: Error, status: number): string {
-  const type = (err as { type?: unknown }).type;
-  if (type === 'entity.too.large') return `body exceeds the ${(err as { limit?: number }).limit ?? ''} byte limit`;
-  if (type === 'request.aborted') return 'client aborted the request';
   if (status >= 500 && !(err instanceof HttpError)) return 'internal error';
   return err.message;
 }

@@ -11,11 +11,12 @@ export interface PostResult {
 export function post(
   url: string,
   body: string | Buffer,
-  options: { ca: string; contentType?: string | null; agent?: Agent },
+  options: { ca: string; contentType?: string | null; agent?: Agent; headers?: Record<string, string> },
 ): Promise<PostResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+    Object.assign(headers, options.headers);
     const req = request(url, { method: 'POST', ca: options.ca, headers, agent: options.agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
