@@ -4,7 +4,7 @@ import type { AdmissionRequest } from '../admission/types.ts';
 import type { Judgement } from '../policy/judge.ts';
 import { reasonOf } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
-import type { Logger } from '../observability/logger.ts';
+import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CordonStampMutation } from '../policy/mutation.ts';
 import { loggable, loggableDeep, quoted } from '../policy/text.ts';
@@ -38,7 +38,8 @@ function safePatch(request: AdmissionRequest): unknown {
   }
 }
 
-export function createAdmissionObserver({ logger, metrics, events }: AdmissionObserverDeps): AdmissionObserver {
+export function createAdmissionObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): AdmissionObserver {
+  const logger = forBuiltLines(parent);
   return (request, judgement, policy, latencySeconds) => {
     const { evaluation, decision } = judgement;
     const reason = reasonOf(evaluation);
@@ -75,7 +76,8 @@ export type MutationObserver = (request: AdmissionRequest, mutation: CordonStamp
 
 const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', none: 'not-a-cordon-transition' } as const;
 
-export function createMutationObserver({ logger, metrics }: Omit<AdmissionObserverDeps, 'events'>): MutationObserver {
+export function createMutationObserver({ logger: parent, metrics }: Omit<AdmissionObserverDeps, 'events'>): MutationObserver {
+  const logger = forBuiltLines(parent);
   return (request, { change, patch }, latencySeconds) => {
     const reason = MUTATION_REASONS[change];
     metrics.admissionRequests.inc({ operation: request.operation, decision: change === 'none' ? 'allowed' : 'patched', reason, mode: 'mutate' });
