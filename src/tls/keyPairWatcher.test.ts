@@ -7,7 +7,7 @@ import { createLogger } from '../observability/logger.ts';
 import { LogCapture } from '../testing/logCapture.ts';
 import { waitFor } from '../testing/wait.ts';
 import { createCertificateAuthority, issueServingCertificate, type PemKeyPair } from './certificates.ts';
-import { KeyPairWatcher } from './keyPairWatcher.ts';
+import { concernsKeyPair, KeyPairWatcher } from './keyPairWatcher.ts';
 
 const ca = createCertificateAuthority('test CA', 1);
 const issue = (): PemKeyPair => issueServingCertificate(ca, { commonName: 'x', dnsNames: ['localhost'], ipAddresses: [], validityDays: 1 });
@@ -28,6 +28,38 @@ describe('the serving certificate files are watched', () => {
     const { cert, key } = files({ certPem: issue().certPem, keyPem: issue().keyPem });
     assert.throws(() => new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), onChange: () => undefined }));
   });
+
+  it('re-reads nothing when other files in the directory change, and once for a burst of events', async () => {
+    const pair = issue();
+    const { dir, cert, key } = files(pair);
+    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), onChange: () => undefined, pollIntervalMs: 60_000 });
+    watcher.start();
+    try {
+      for (let i = 0; i < 50; i++) writeFileSync(join(dir, 'webhook.log'), `line ${i}\n`, { flag: 'a' });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(watcher.reads, 0, 'a log file next to the certificate is not the certificate');
+      await Promise.all(Array.from({ length: 20 }, () => watcher.check()));
+      assert.ok(watcher.reads <= 2, `20 checks in a burst made ${watcher.reads} reads`);
+      const before = watcher.reads;
+      writeFileSync(cert, pair.certPem);
+      await waitFor('a read after the certificate was written', () => (watcher.reads > before ? true : undefined), 3000);
+    } finally {
+      watcher.stop();
+    }
+  });
+
+  const events: [string | null, boolean][] = [
+    ['tls.crt', true],
+    ['tls.key', true],
+    ['..data', true],
+    ['..2026_11_28_09_00_00.123456789', true],
+    [null, true],
+    ['webhook.log', false],
+    ['tls.crt.tmp', false],
+  ];
+  for (const [name, expected] of events) {
+    it(`${expected ? 're-reads' : 'ignores'} a change named ${JSON.stringify(name)}`, () => assert.equal(concernsKeyPair(name, '/certs/tls.crt', '/certs/tls.key'), expected));
+  }
 
   it('fails fast at start when a file is missing', () => {
     assert.throws(() => new KeyPairWatcher({ certPath: '/nonexistent/tls.crt', keyPath: '/nonexistent/tls.key', logger: createLogger('silent'), onChange: () => undefined }), /ENOENT/);

@@ -3,7 +3,7 @@
 // logged and the last good one kept. fs.watch for speed, a poll for what watch misses.
 import { watch, type FSWatcher, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from '../observability/logger.ts';
 import type { PemKeyPair } from './certificates.ts';
@@ -14,6 +14,15 @@ export interface KeyPairWatcherOptions {
   logger: Logger;
   onChange: (pair: PemKeyPair) => void;
   pollIntervalMs?: number;
+}
+
+/**
+ * Whether a change in a watched directory can concern the pair: the files themselves, or a
+ * Secret volume's `..data` / `..TIMESTAMP` entries. Anything else in the directory (a log
+ * file, say) must not cost a re-read: under load that was one read of both files per write.
+ */
+export function concernsKeyPair(name: string | null, certPath: string, keyPath: string): boolean {
+  return name === null || name.startsWith('..') || name === basename(certPath) || name === basename(keyPath);
 }
 
 /** Throws when the key does not match the certificate, or either is not PEM. */
@@ -32,6 +41,8 @@ export class KeyPairWatcher {
   #current: PemKeyPair;
   #lastBad: string | undefined;
   #checking: Promise<void> = Promise.resolve();
+  #checkQueued = false;
+  #reads = 0;
 
   /** Reads and validates the pair now; throws if it is unusable, so startup fails fast. */
   constructor(options: KeyPairWatcherOptions) {
@@ -49,11 +60,18 @@ export class KeyPairWatcher {
     return this.#current;
   }
 
+  /** How many times the pair has been re-read since start (for tests and debugging). */
+  get reads(): number {
+    return this.#reads;
+  }
+
   start(): void {
     // Watch the directories: a Secret volume swaps a `..data` symlink, which a file watch never sees.
     for (const dir of new Set([dirname(this.#certPath), dirname(this.#keyPath)])) {
       try {
-        const watcher = watch(dir, { persistent: false }, () => void this.check());
+        const watcher = watch(dir, { persistent: false }, (_event, name) => {
+          if (concernsKeyPair(name, this.#certPath, this.#keyPath)) void this.check();
+        });
         watcher.on('error', (err) => this.#logger.warn({ err, dir }, 'certificate watch failed; polling only'));
         this.#watchers.push(watcher);
       } catch (err) {
@@ -69,13 +87,22 @@ export class KeyPairWatcher {
     clearInterval(this.#timer);
   }
 
-  /** Re-reads both files; serialized so that a slower read never overwrites a newer pair. */
+  /**
+   * Re-reads both files; serialized so that a slower read never overwrites a newer pair. A burst
+   * of events while a read is waiting to start costs that one read: it starts after them all.
+   */
   check(): Promise<void> {
-    this.#checking = this.#checking.then(() => this.#checkOnce());
+    if (this.#checkQueued) return this.#checking;
+    this.#checkQueued = true;
+    this.#checking = this.#checking.then(() => {
+      this.#checkQueued = false;
+      return this.#checkOnce();
+    });
     return this.#checking;
   }
 
   async #checkOnce(): Promise<void> {
+    this.#reads++;
     let pair: PemKeyPair;
     try {
       const [certPem, keyPem] = await Promise.all([readFile(this.#certPath, 'utf8'), readFile(this.#keyPath, 'utf8')]);
