@@ -1,7 +1,8 @@
 // The servers under test as child processes, and what /proc says about them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -9,6 +10,14 @@ import { createInterface } from 'node:readline';
 import { freePort } from '../test/e2e/harness/process.ts';
 
 export const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
+export const DOCKERFILE = new URL('../Dockerfile', import.meta.url).pathname;
+
+/** The image's `ENV NODE_OPTIONS="..."`: cordon-guard is benchmarked with the runtime flags it ships with. */
+export function imageNodeOptions(dockerfile = readFileSync(DOCKERFILE, 'utf8')): string {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (match === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="..."');
+  return match[1]!;
+}
 export const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 
 export interface TlsFiles {
@@ -25,6 +34,8 @@ export interface Server {
   pid: number;
   port: number;
   metricsPort?: number;
+  /** cordon-guard's stdout (its log), as a container runtime would keep it. */
+  logFile?: string;
   /** ms from spawn() to /readyz 200 (cordon-guard) or to the first answered HTTPS request (baseline). */
   readyMs: number;
   stderr: string[];
@@ -54,8 +65,6 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 function collect(child: ChildProcess, stderr: string[]): void {
-  // Read and drop stdout (the log) as a container runtime would; keep stderr for failures.
-  child.stdout?.resume();
   createInterface({ input: child.stderr! }).on('line', (line) => {
     if (stderr.length < 200) stderr.push(line);
   });
@@ -64,7 +73,9 @@ function collect(child: ChildProcess, stderr: string[]): void {
 /**
  * cordon-guard as it ships (`node dist/main.js serve`), on fixed loopback ports so that
  * readiness can be polled from the first millisecond. Default log level (info): violations
- * are logged as in production.
+ * are logged as in production, to a file next to the policy file. Not to a pipe read by this
+ * process: that reading is the container runtime's work, and here it would take CPU from the
+ * load generator, on the same 2 cores, and show up as the webhook's lost throughput.
  */
 export async function startCordonGuard(
   tls: TlsFiles,
@@ -72,6 +83,8 @@ export async function startCordonGuard(
   options: { main?: string; nodeArgs?: string[]; logLevel?: string; name?: string; inspect?: boolean } = {},
 ): Promise<Server> {
   const [port, metricsPort] = [await freePort(), await freePort()];
+  const logFile = join(dirname(policyFile), `${options.name ?? 'cordon-guard'}-${port}.log`);
+  const logFd = openSync(logFile, 'w');
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -89,8 +102,9 @@ export async function startCordonGuard(
       '--log-level', options.logLevel ?? 'info',
       '--drain-seconds', '0',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: imageNodeOptions() } },
   );
+  closeSync(logFd);
   const stderr: string[] = [];
   collect(child, stderr);
   const inspectorUrl = options.inspect === true ? await inspectorUrlOf(stderr) : undefined;
@@ -104,7 +118,7 @@ export async function startCordonGuard(
     if (performance.now() - started > 20_000) throw new Error(`cordon-guard not ready after 20 s: ${stderr.join('\n')}`);
     await new Promise((r) => setTimeout(r, 2));
   }
-  return { name: options.name ?? 'cordon-guard', child, pid: child.pid!, port, metricsPort, readyMs, stderr, stop: stopper(child), ...(inspectorUrl === undefined ? {} : { inspectorUrl }) };
+  return { name: options.name ?? 'cordon-guard', child, pid: child.pid!, port, metricsPort, logFile, readyMs, stderr, stop: stopper(child), ...(inspectorUrl === undefined ? {} : { inspectorUrl }) };
 }
 
 /** The floor: bench/baseline.ts. Ready = its port printed (it listens before printing). */

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments } from 'yaml';
+import { imageNodeOptions } from '../../bench/servers.ts';
 import { decodeAdmissionReview } from '../../src/admission/decode.ts';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { parseCommandLine, type ServeOptions } from '../../src/cli/args.ts';
@@ -963,6 +964,14 @@ describe('the image', () => {
   test("the image's ENTRYPOINT is node dist/main.js serve, with no CMD", () => {
     assert.deepEqual(entrypoint, ['/nodejs/bin/node', 'dist/main.js', 'serve']);
     assert.equal(dockerfile.split('\n').filter((line) => line.startsWith('CMD ')).length, 0);
+  });
+
+  test("the image caps V8's young generation through NODE_OPTIONS, which Node accepts there, and the benchmark runs with it", () => {
+    const options = imageNodeOptions(dockerfile);
+    assert.equal(options, '--max-semi-space-size=16');
+    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.execArgv.length))'], { env: { ...process.env, NODE_OPTIONS: options }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(!list(container.env, 'env').some((e) => obj(e, 'env var').name === 'NODE_OPTIONS'), 'the Deployment keeps the image\'s flags');
   });
 
   test('every file the Dockerfile copies from the build context is let through by .dockerignore', () => {
