@@ -59,20 +59,20 @@ interface Plan {
 const FULL: Plan = {
   readyRuns: 7,
   warmS: 3,
-  saturationS: 6,
-  saturationReps: 3,
+  saturationS: 4,
+  saturationReps: 5,
   saturation: ['all-updates/50', 'uncordons/50', 'all-updates/500', 'uncordons/500'],
   connections: 16,
   fixed: [
     ...(['all-updates/50', 'uncordons/50'] as Key[]).flatMap((key) => [
-      { key, rate: 200, seconds: 8 },
-      { key, rate: 1000, seconds: 8 },
+      { key, rate: 200, seconds: 6 },
+      { key, rate: 1000, seconds: 6 },
     ]),
     // 1000 rps of 500-image reviews is past saturation of both servers on 2 cores (see the saturation table).
-    { key: 'all-updates/500', rate: 200, seconds: 8 },
-    { key: 'uncordons/500', rate: 200, seconds: 8 },
+    { key: 'all-updates/500', rate: 200, seconds: 6 },
+    { key: 'uncordons/500', rate: 200, seconds: 6 },
   ],
-  fixedReps: 3,
+  fixedReps: 5,
   sweep: { key: 'all-updates/50', rates: [100, 500, 1500, 2000, 2500, 3000, 4000], seconds: 6 },
   drift: { marks: [10_000, 100_000], servers: SUBJECTS },
   e2e: flags['no-e2e'] === true ? undefined : { iterations: 150, rounds: 2 },
@@ -366,9 +366,24 @@ interface Headline {
   e2eRatioVsVap: number | null;
 }
 
+/**
+ * The median over repetitions of (a server's figure / the baseline's in the same repetition).
+ * The two runs of a repetition are seconds apart, so the machine's speed, which drifts by tens
+ * of percent over minutes here, cancels out of each ratio; a ratio of two medians taken from
+ * different repetitions keeps it.
+ */
+function pairedRatio<T extends { mix: string; images: number; target: string }>(runs: T[], match: (r: T) => boolean, name: string, figure: (r: T) => number): number | undefined {
+  const mine = runs.filter((r) => match(r) && r.target === name);
+  const base = runs.filter((r) => match(r) && r.target === 'baseline');
+  const ratios = mine.flatMap((r, i) => (base[i] === undefined ? [] : [figure(r) / figure(base[i])])).filter(Number.isFinite);
+  return ratios.length === 0 ? undefined : median(ratios);
+}
+
 function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) => Mix): void {
   const sat = (key: Key, name: string) => run.saturationMedian.find((r) => `${r.mix}/${r.images}` === key && r.target === name);
   const fix = (key: Key, rate: number, name: string) => run.fixedMedian.find((r) => `${r.mix}/${r.images}` === key && r.rate === rate && r.target === name);
+  const satRatio = (key: Key, name: string, figure: (r: SaturationResult) => number) => pairedRatio(run.saturation, (r) => `${r.mix}/${r.images}` === key, name, figure);
+  const fixRatio = (key: Key, rate: number, name: string) => pairedRatio(run.fixed, (r) => `${r.mix}/${r.images}` === key && r.rate === rate, name, (r) => r.latency.p99);
   const tables: Table[] = [];
   const pct = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(1)}%`);
 
@@ -388,13 +403,14 @@ function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) =>
     rows: plan.saturation.flatMap((key) =>
       SUBJECTS.map((name) => {
         const r = sat(key, name);
-        const b = sat(key, 'baseline');
         const errors = run.saturation.filter((x) => `${x.mix}/${x.images}` === key && x.target === name).reduce((n, x) => n + x.errors + x.non2xx + x.wrongAnswers, 0);
-        const vs = (f: (x: SaturationResult) => number): string => (name === 'baseline' || !r || !b ? '' : ratio(f(r) / f(b)));
+        const vs = (f: (x: SaturationResult) => number): string => (name === 'baseline' ? '' : ratio(satRatio(key, name, f)));
         return [key, name, int(r?.rps), vs((x) => x.rps), int(r?.cpuUsPerRequest), vs((x) => x.cpuUsPerRequest!), `${(r?.otherCores ?? 0).toFixed(2)} cores`, String(errors)];
       }),
     ),
-    note: 'The load generator shares the 2 cores with the server: throughput is that of the pair. Server CPU per request (/proc/PID/stat) is the cleaner cost figure. "other load": CPU used meanwhile by other processes on the machine (noise), in cores.',
+    note:
+      '"vs baseline": the median over the repetitions of the ratio to the baseline\'s run in the same repetition (paired, seconds apart). ' +
+      'The load generator shares the 2 cores with the server: throughput is that of the pair. Server CPU per request (/proc/PID/stat) is the cleaner cost figure. "other load": CPU used meanwhile by other processes on the machine (noise), in cores.',
   });
 
   tables.push({
@@ -413,7 +429,7 @@ function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) =>
           ms(r?.latency.p99),
           ms(r?.latency.p999),
           ms(r?.latency.max),
-          name === 'baseline' ? '' : ratio(r && b ? r.latency.p99 / b.latency.p99 : undefined),
+          name === 'baseline' ? '' : ratio(fixRatio(key, rate, name)),
           ms(r?.scheduleLagP99),
           String(run.fixed.filter((x) => `${x.mix}/${x.images}` === key && x.rate === rate && x.target === name).reduce((n, x) => n + (x.discardedTries ?? 0), 0)),
           r?.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
@@ -422,6 +438,7 @@ function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) =>
       }),
     ),
     note:
+      `"p99 vs baseline": the median over the ${plan.fixedReps} repetitions of the ratio to the baseline's p99 in the same repetition. ` +
       `"sched lag p99": how late the generator dispatched (its 1 ms timer included). A try with sched lag p99 over ${STALL_LAG_MS} ms measured a stalled host (the VM's vCPUs not running, ` +
       `hitting every server alike) and was repeated, up to ${STALL_RETRIES} times per run; "stalled tries" counts those thrown away over all ${plan.fixedReps} runs.`,
   });
@@ -505,7 +522,9 @@ function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) =>
       (['all-updates/50', 'uncordons/50'] as Key[]).map((key) => {
         const b = sat(key, 'baseline');
         const c = sat(key, name);
-        return b && c ? { key, ratio: c.rps / b.rps, cpuRatio: c.cpuUsPerRequest! / b.cpuUsPerRequest! } : undefined;
+        const rpsRatio = satRatio(key, name, (x) => x.rps);
+        const cpuRatio = satRatio(key, name, (x) => x.cpuUsPerRequest!);
+        return b && c && rpsRatio !== undefined && cpuRatio !== undefined ? { key, ratio: rpsRatio, cpuRatio } : undefined;
       }),
       (r) => -r.ratio,
     );
@@ -513,7 +532,8 @@ function report(run: Run, host: ReturnType<typeof machine>, mixOf: (key: Key) =>
       (['all-updates/50', 'uncordons/50'] as Key[]).map((key) => {
         const c = fix(key, 1000, name);
         const b = fix(key, 1000, 'baseline');
-        return c && b ? { key, p99: c.latency.p99, ratio: c.latency.p99 / b.latency.p99 } : undefined;
+        const p99Ratio = fixRatio(key, 1000, name);
+        return c && b && p99Ratio !== undefined ? { key, p99: c.latency.p99, ratio: p99Ratio } : undefined;
       }),
       (r) => r.p99,
     );
