@@ -2,7 +2,34 @@
 // log line raw, and a huge field cannot become a huge log line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOG_FIELD_MAX_CHARS, loggable, loggableDeep } from './text.ts';
+import fc from 'fast-check';
+import { LOG_FIELD_MAX_CHARS, loggable, loggableDeep, printable } from './text.ts';
+
+// The definitions without the printable-ASCII shortcut, to check the shortcut changes nothing.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu;
+const slowPrintable = (text: string): string => text.replace(UNPRINTABLE, '');
+const slowLoggable = (text: string): string => text.replace(UNPRINTABLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+
+describe('the printable-ASCII shortcut', () => {
+  it('gives what the full Unicode scan gives, for every string (property)', () => {
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 40 }));
+    fc.assert(
+      fc.property(text, (t) => {
+        assert.equal(printable(t), slowPrintable(t));
+        assert.equal(loggable(t), slowLoggable(t));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('still cleans every ASCII control character, DEL included', () => {
+    for (let c = 0; c < 0x80; c++) {
+      const ch = String.fromCharCode(c);
+      const control = c < 0x20 || c === 0x7f;
+      assert.equal(printable(`a${ch}b`), control ? 'ab' : `a${ch}b`, `U+${c.toString(16)}`);
+    }
+  });
+});
 
 describe('log fields', () => {
   it('turns NUL, newlines, ANSI escapes, right-to-left marks and line separators into visible \\u{…} escapes', () => {

@@ -4,8 +4,11 @@
 // Cc control, Cf format (bidi marks), Cs lone surrogates, Co private use, Cn unassigned, Zl/Zp separators.
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu;
 
+/** Printable ASCII: none of it is in UNPRINTABLE, and most names are all of it; a test that skips the Unicode scan. */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, '');
+  return PLAIN_ASCII.test(text) ? text : text.replace(UNPRINTABLE, '');
 }
 
 /** The first `max` code points of `text`, never splitting a surrogate pair. */
@@ -44,6 +47,7 @@ export const LOG_FIELD_MAX_CHARS = 1024;
  */
 export function loggable(text: string): string {
   const cut = text.length > LOG_FIELD_MAX_CHARS ? `${firstChars(text, LOG_FIELD_MAX_CHARS)}...` : text;
+  if (PLAIN_ASCII.test(cut)) return cut;
   return cut.replace(UNPRINTABLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
