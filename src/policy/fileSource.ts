@@ -2,9 +2,10 @@
 // catches what watch misses (editors that rename over the file, ConfigMap volume symlink swaps).
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import type { PolicySource, PolicyStore } from './store.ts';
+import { concernsMountedFile } from '../watch/mountedFile.ts';
 
 const STABLE_READ_DELAY_MS = 20;
 
@@ -41,7 +42,7 @@ export class FilePolicySource implements PolicySource {
     try {
       // Watch the directory, not the file: a rename-over replaces the inode a file watch holds.
       this.#watcher = watch(dirname(this.#path), { persistent: false }, (_event, name) => {
-        if (name === null || name === basename(this.#path) || name.startsWith('..')) void this.#reload();
+        if (concernsMountedFile(name, this.#path)) void this.#reload();
       });
       this.#watcher.on('error', (err) => this.#logger.warn({ err }, 'policy file watch failed; polling only'));
     } catch (err) {

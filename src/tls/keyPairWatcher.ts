@@ -3,9 +3,10 @@
 // logged and the last good one kept. fs.watch for speed, a poll for what watch misses.
 import { watch, type FSWatcher, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from '../observability/logger.ts';
+import { concernsMountedFile } from '../watch/mountedFile.ts';
 import type { PemKeyPair } from './certificates.ts';
 
 export interface KeyPairWatcherOptions {
@@ -14,15 +15,6 @@ export interface KeyPairWatcherOptions {
   logger: Logger;
   onChange: (pair: PemKeyPair) => void;
   pollIntervalMs?: number;
-}
-
-/**
- * Whether a change in a watched directory can concern the pair: the files themselves, or a
- * Secret volume's `..data` / `..TIMESTAMP` entries. Anything else in the directory (a log
- * file, say) must not cost a re-read: under load that was one read of both files per write.
- */
-export function concernsKeyPair(name: string | null, certPath: string, keyPath: string): boolean {
-  return name === null || name.startsWith('..') || name === basename(certPath) || name === basename(keyPath);
 }
 
 /** Throws when the key does not match the certificate, or either is not PEM. */
@@ -70,7 +62,7 @@ export class KeyPairWatcher {
     for (const dir of new Set([dirname(this.#certPath), dirname(this.#keyPath)])) {
       try {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (concernsKeyPair(name, this.#certPath, this.#keyPath)) void this.check();
+          if (concernsMountedFile(name, this.#certPath, this.#keyPath)) void this.check();
         });
         watcher.on('error', (err) => this.#logger.warn({ err, dir }, 'certificate watch failed; polling only'));
         this.#watchers.push(watcher);
