@@ -78,7 +78,11 @@ describe('requestPatch', () => {
       return { ...rest, metadata: meta };
     };
     const json = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6, noNullPrototype: true });
-    const object = fc.record({ metadata: json, spec: json, status: json, extra: fc.jsonValue({ maxDepth: 2 }) });
+    // No "__proto__" keys here: rfc6902's applyPatch, the oracle, copies values by assignment and
+    // turns such a key into a prototype. The differ's own handling of it is in the table above.
+    const object = fc
+      .record({ metadata: json, spec: json, status: json, extra: fc.jsonValue({ maxDepth: 2 }) })
+      .filter((o) => !JSON.stringify(o).includes('"__proto__"'));
     fc.assert(
       fc.property(object, object, (before, after) => {
         const patched = structuredClone(strip(before));
