@@ -63,10 +63,11 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     await cp?.stop();
   });
 
-  it('reads the ConfigMap with the ServiceAccount of manifests/ and is ready after the first list', () => {
-    const loaded = guard.logs.find((l) => l.source === 'configmap' && /in force/.test(l.msg));
-    assert.equal(loaded?.origin, 'cordon-guard/cordon-guard-policy');
-    assert.ok(guard.logs.some((l) => l.msg === 'ready'));
+  // The log reaches stdout in batches, at most LOG_FLUSH_INTERVAL_MS after the line: wait for it.
+  it('reads the ConfigMap with the ServiceAccount of manifests/ and is ready after the first list', async () => {
+    const loaded = await waitFor('the policy line', () => guard.logs.find((l) => l.source === 'configmap' && /in force/.test(l.msg)));
+    assert.equal(loaded.origin, 'cordon-guard/cordon-guard-policy');
+    await waitFor('the ready line', () => guard.logs.find((l) => l.msg === 'ready'));
   });
 
   it('the real webhook configuration from manifests/ refuses a rogue uncordon', () => {
@@ -163,8 +164,8 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     const other = await startCordonGuard(certs, ['--policy-configmap', 'cordon-guard/no-such-policy', '--kubeconfig', cp.kubeconfig, '--no-events']);
     try {
       await waitFor('readiness', async () => ((await fetch(`http://127.0.0.1:${other.metricsPort}/readyz`)).status === 200 ? true : undefined), 15_000);
-      const warning = other.logs.find((l) => l.level === 'warn' && /not found; the defaults are in force/.test(l.msg));
-      assert.equal(warning?.origin, 'cordon-guard/no-such-policy');
+      const warning = await waitFor('the missing-ConfigMap warning', () => other.logs.find((l) => l.level === 'warn' && /not found; the defaults are in force/.test(l.msg)));
+      assert.equal(warning.origin, 'cordon-guard/no-such-policy');
       assert.match(await (await fetch(`http://127.0.0.1:${other.metricsPort}/metrics`)).text(), /cordon_guard_policy_reloads_total\{source="configmap",result="missing"\} 1/);
     } finally {
       await other.stop();
