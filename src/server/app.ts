@@ -10,7 +10,8 @@ import type { Policy } from '../policy/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AdmissionObserver, MutationObserver } from './admissionObserver.ts';
-import { HttpError, readJsonBody } from './requestBody.ts';
+import { HttpError } from './httpError.ts';
+import { readJsonBody } from './requestBody.ts';
 
 /** A Node with 500 images makes a review of several hundred kB; leave generous room. */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;

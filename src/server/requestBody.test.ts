@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { HttpError, isJsonMediaType, readJsonBody } from './requestBody.ts';
+import type { HttpError } from './httpError.ts';
+import { isJsonMediaType, readJsonBody } from './requestBody.ts';
 
 /** A request stream with the given headers; the test writes the body. */
 function request(headers: Record<string, string>): PassThrough & IncomingMessage {

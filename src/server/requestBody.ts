@@ -4,15 +4,7 @@
 // negotiation, raw-body's generic options, inflate streams) for what the API server always
 // sends the same way: an uncompressed application/json body with a Content-Length.
 import type { IncomingMessage } from 'node:http';
-
-/** An HTTP refusal: the status and the one-line reason the client gets as `{"error": ...}`. */
-export class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+import { HttpError } from './httpError.ts';
 
 /** `application/json`, any parameters (charset) allowed, case-insensitive, as RFC 9110 says. */
 export function isJsonMediaType(contentType: string | undefined): boolean {
