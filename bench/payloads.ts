@@ -1,7 +1,7 @@
 // AdmissionReview bodies for the load, built from the project's realistic Node fixtures.
 // Each mix is a cycle of request templates; each template is serialized once per uid variant
 // (so responses can be checked for the echoed uid without serializing on the hot path).
-import { MAINTENANCE, makeNode, makeReview } from '../src/testing/fixtures.ts';
+import { MAINTENANCE, makeNode, makeReview } from '../testkit/fixtures.ts';
 
 export type ImageCount = 50 | 500;
 export type MixName = 'all-updates' | 'uncordons';

@@ -7,7 +7,7 @@ import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
-import { freePort } from '../test/e2e/harness/process.ts';
+import { freePort } from '../testkit/e2e/process.ts';
 
 export const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 export const DOCKERFILE = new URL('../Dockerfile', import.meta.url).pathname;

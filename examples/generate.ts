@@ -1,6 +1,6 @@
 // Writes examples/reviews/*.json from the realistic Node fixtures. Run: node examples/generate.ts
 import { writeFileSync } from 'node:fs';
-import { MAINTENANCE, makeNode, makeReview } from '../src/testing/fixtures.ts';
+import { MAINTENANCE, makeNode, makeReview } from '../testkit/fixtures.ts';
 
 const dir = new URL('./reviews/', import.meta.url);
 const suc = 'system:serviceaccount:system-upgrade:system-upgrade';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeReview } from '../testing/fixtures.ts';
+import { makeReview } from '../../testkit/fixtures.ts';
 import { decodeAdmissionReview } from './decode.ts';
 import { allowed, denied, encodeReview, errored, patched } from './reply.ts';
 

@@ -3,9 +3,11 @@
 import type { ServeOptions } from '../cli/args.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { ConfigMapPolicySource } from '../policy/configMapSource.ts';
-import type { PolicySource, PolicyStore } from '../policy/store.ts';
+import { ConfigMapPolicySource } from '../sources/configMapSource.ts';
+import type { PolicySource } from '../sources/policySource.ts';
+import type { PolicyStore } from '../sources/store.ts';
 import { EventRecorder } from './eventRecorder.ts';
+import { ConfigMapWatch } from './configMapWatch.ts';
 import { eventsClient } from './eventsClient.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
 
@@ -24,7 +26,13 @@ export function connectCluster(
   const { policy } = options;
   const source =
     policy.kind === 'configmap'
-      ? new ConfigMapPolicySource({ namespace: policy.namespace, name: policy.name, kubeConfig, store: deps.store, logger: deps.logger, events })
+      ? new ConfigMapPolicySource({
+          feed: new ConfigMapWatch({ kubeConfig, namespace: policy.namespace, name: policy.name, logger: deps.logger }),
+          namespace: policy.namespace,
+          name: policy.name,
+          store: deps.store,
+          events,
+        })
       : undefined;
   return { events, source };
 }

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { judge } from '../policy/judge.ts';
-import { MAINTENANCE, makeNode } from '../testing/fixtures.ts';
-import { LogCapture } from '../testing/logCapture.ts';
-import { policyWith } from '../testing/policies.ts';
-import { requestOf } from '../testing/requests.ts';
+import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
+import { LogCapture } from '../../testkit/logCapture.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { EventRecorder, SERIES_WINDOW_MS, type EventsClient } from './eventRecorder.ts';
 
 class FakeEvents implements EventsClient {

@@ -7,7 +7,7 @@ import type { AdmissionRequest } from '../admission/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Judgement } from '../policy/judge.ts';
-import { withinBytes } from '../policy/text.ts';
+import { withinBytes } from '../text/text.ts';
 import type { Policy } from '../policy/types.ts';
 import type { ViolationRecorder } from '../server/admissionObserver.ts';
 

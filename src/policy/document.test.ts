@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { defaultPolicy, parsePolicyDocument } from './document.ts';
 import { evaluate } from './engine.ts';
-import { MAINTENANCE, makeNode } from '../testing/fixtures.ts';
-import { requestOf } from '../testing/requests.ts';
+import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { DEFAULT_SETTINGS } from './types.ts';
 
 function errorsOf(text: string): string[] {

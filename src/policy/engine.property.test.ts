@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeAdmissionReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/reply.ts';
-import { policyWith } from '../testing/policies.ts';
+import { policyWith } from '../../testkit/policies.ts';
 import { evaluate } from './engine.ts';
 import { judge } from './judge.ts';
 import type { PolicySettings } from './types.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAINTENANCE, makeNode, type ReviewShape } from '../testing/fixtures.ts';
-import { policyWith } from '../testing/policies.ts';
-import { requestOf } from '../testing/requests.ts';
+import { MAINTENANCE, makeNode, type ReviewShape } from '../../testkit/fixtures.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { evaluate } from './engine.ts';
 import type { PolicySettings } from './types.ts';
 
@@ -89,8 +89,8 @@ const rows: Row[] = [
   { name: 'a cordon that carries the new stamp is not tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' } },
   { name: 'an uncordon that drops the stamp is judged as an uncordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'allow', reason: 'no-maintenance', transition: 'uncordon' } },
   // Cannot be judged.
-  { name: 'a Node UPDATE without oldObject cannot be judged', review: { username: ROGUE, oldObject: null }, expect: { verdict: 'unjudgeable' } },
-  { name: 'a Node UPDATE without object cannot be judged', review: { username: ROGUE, object: null }, expect: { verdict: 'unjudgeable' } },
+  { name: 'a Node UPDATE without oldObject cannot be judged', review: { username: ROGUE, oldObject: null }, expect: { verdict: 'errored' } },
+  { name: 'a Node UPDATE without object cannot be judged', review: { username: ROGUE, object: null }, expect: { verdict: 'errored' } },
 ];
 
 describe('the policy engine follows POLICY.md', () => {
@@ -150,7 +150,7 @@ describe('the policy engine, edge cases found by mutation testing', () => {
 
   it('a Node UPDATE without object cannot be judged, and the message names the missing object', () => {
     const evaluation = judged({ username: ROGUE, object: null });
-    assert.equal(evaluation.verdict, 'unjudgeable');
+    assert.equal(evaluation.verdict, 'errored');
     assert.match('message' in evaluation ? evaluation.message : '', /: the review has no object$/);
   });
 

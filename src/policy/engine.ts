@@ -1,28 +1,10 @@
 // The decision of POLICY.md, first match wins. Pure: no I/O, no clock, no globals.
 import type { AdmissionRequest } from '../admission/types.ts';
 import { isAllowlisted } from './allowlist.ts';
-import { unjudgeableMessage, violationMessage, violationWarning } from './message.ts';
+import { erroredMessage, violationMessage, violationWarning } from './message.ts';
 import { CORDON_STAMP_ANNOTATION, readStamp } from './cordonStamp.ts';
 import { annotation, isCordoned } from './nodeState.ts';
-import type { Policy } from './types.ts';
-
-export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
-export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering';
-/** What the request does to the guarded state; only these transitions are judged. */
-export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';
-
-export type Evaluation =
-  | { verdict: 'allow'; reason: AllowReason; transition: Transition }
-  | {
-      verdict: 'violation';
-      reason: ViolationReason;
-      transition: Exclude<Transition, 'other'>;
-      /** M: the one-line message for the client, the log and the Event. */
-      message: string;
-      /** W: M's short form for `warnings`, at most 256 bytes. */
-      warning: string;
-    }
-  | { verdict: 'unjudgeable'; message: string };
+import type { Evaluation, Policy, Transition, ViolationReason } from './types.ts';
 
 function isNodeUpdate(request: AdmissionRequest): boolean {
   const { kind } = request;
@@ -40,8 +22,8 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
   const { object, oldObject } = request;
   if (oldObject === null || object === null) {
     return {
-      verdict: 'unjudgeable',
-      message: unjudgeableMessage(request.name, oldObject === null ? 'oldObject' : 'object'),
+      verdict: 'errored',
+      message: erroredMessage(request.name, oldObject === null ? 'oldObject' : 'object'),
     };
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAINTENANCE, makeNode } from '../testing/fixtures.ts';
-import { policyWith } from '../testing/policies.ts';
-import { requestOf } from '../testing/requests.ts';
+import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { judge, reasonOf } from './judge.ts';
 import type { Mode } from './types.ts';
 
@@ -74,7 +74,7 @@ describe('what is logged and counted', () => {
     assert.equal(reasonOf(judge(rogueUncordon, policyWith()).evaluation), 'maintenance-active');
   });
 
-  it('a review that cannot be judged is labelled invalid-request', () => {
-    assert.equal(reasonOf(judge(requestOf({ oldObject: null }), policyWith()).evaluation), 'invalid-request');
+  it('a review that cannot be judged is labelled errored', () => {
+    assert.equal(reasonOf(judge(requestOf({ oldObject: null }), policyWith()).evaluation), 'errored');
   });
 });

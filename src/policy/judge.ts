@@ -1,8 +1,8 @@
 // From an evaluation to the answer, by mode (POLICY.md "A violation is answered by mode").
 import { allowed, allowedWithAuditAnnotations, allowedWithWarnings, denied, errored, type Reply } from '../admission/reply.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
-import { evaluate, type Evaluation } from './engine.ts';
-import type { Policy } from './types.ts';
+import { evaluate } from './engine.ts';
+import type { Evaluation, Policy } from './types.ts';
 
 /** What happened to the request, as logged and counted. */
 export type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'errored';
@@ -18,7 +18,7 @@ export function judge(request: AdmissionRequest, policy: Policy): Judgement {
   switch (evaluation.verdict) {
     case 'allow':
       return { evaluation, decision: 'allowed', reply: allowed() };
-    case 'unjudgeable':
+    case 'errored':
       return { evaluation, decision: 'errored', reply: errored(400, evaluation.message) };
     case 'violation':
       switch (policy.mode) {
@@ -32,7 +32,7 @@ export function judge(request: AdmissionRequest, policy: Policy): Judgement {
   }
 }
 
-/** The reason label for logs and metrics: why allowed, which violation, or `invalid-request`. */
+/** The reason label for logs and metrics: why allowed, which violation, or `errored`. */
 export function reasonOf(evaluation: Evaluation): string {
-  return evaluation.verdict === 'unjudgeable' ? 'invalid-request' : evaluation.reason;
+  return evaluation.verdict === 'errored' ? 'errored' : evaluation.reason;
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeNode } from '../testing/fixtures.ts';
-import { policyWith } from '../testing/policies.ts';
-import { requestOf } from '../testing/requests.ts';
+import { makeNode } from '../../testkit/fixtures.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { evaluate } from './engine.ts';
 import { ANNOTATION_VALUE_MAX_CHARS, MESSAGE_MAX_CHARS, WARNING_MAX_BYTES } from './message.ts';
 import type { PolicySettings } from './types.ts';

@@ -1,9 +1,8 @@
 // M and W of POLICY.md: the line an operator reads in the refused controller's log.
 // Order: webhook, node, requester, the violation in words, the annotation, the way out.
 import type { AdmissionRequest } from '../admission/types.ts';
-import { firstChars, printable, quoted, withinBytes } from './text.ts';
-import type { Policy } from './types.ts';
-import type { ViolationReason } from './engine.ts';
+import { firstChars, printable, quoted, withinBytes } from '../text/text.ts';
+import type { Policy, ViolationReason } from './types.ts';
 import { CORDON_STAMP_ANNOTATION, type CordonStamp } from './cordonStamp.ts';
 
 export const MESSAGE_MAX_CHARS = 1024;
@@ -83,6 +82,6 @@ export function violationWarning(facts: ViolationFacts): string {
   );
 }
 
-export function unjudgeableMessage(node: string, missing: 'oldObject' | 'object'): string {
+export function erroredMessage(node: string, missing: 'oldObject' | 'object'): string {
   return `cordon-guard cannot judge UPDATE of node ${quoted(node, NAME_MAX_CHARS)}: the review has no ${missing}`;
 }

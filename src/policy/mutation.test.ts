@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyPatch } from 'rfc6902';
-import { makeNode } from '../testing/fixtures.ts';
-import { requestOf } from '../testing/requests.ts';
+import { makeNode } from '../../testkit/fixtures.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { CORDON_STAMP_ANNOTATION, readStamp } from './cordonStamp.ts';
 import { cordonStampMutation } from './mutation.ts';
 

@@ -1,4 +1,4 @@
-// The policy in force, as the pure engine consumes it.
+// The shared vocabulary of the pure core: the policy in force, and what the engine says of a request.
 
 export const MODES = ['enforce', 'warn', 'audit'] as const;
 export type Mode = (typeof MODES)[number];
@@ -39,3 +39,22 @@ export const DEFAULT_SETTINGS: PolicySettings = {
   allowCordonOwner: true,
   allow: { users: [], groups: [], serviceAccounts: [] },
 };
+
+export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
+export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering';
+/** What the request does to the guarded state; only these transitions are judged. */
+export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';
+
+export type Evaluation =
+  | { verdict: 'allow'; reason: AllowReason; transition: Transition }
+  | {
+      verdict: 'violation';
+      reason: ViolationReason;
+      transition: Exclude<Transition, 'other'>;
+      /** M: the one-line message for the client, the log and the Event. */
+      message: string;
+      /** W: M's short form for `warnings`, at most 256 bytes. */
+      warning: string;
+    }
+  /** The request cannot be judged (a Node UPDATE without oldObject or object). */
+  | { verdict: 'errored'; message: string };

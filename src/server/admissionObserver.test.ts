@@ -4,10 +4,10 @@ import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { judge } from '../policy/judge.ts';
 import { cordonStampMutation } from '../policy/mutation.ts';
-import { makeNode, MAINTENANCE } from '../testing/fixtures.ts';
-import { LogCapture } from '../testing/logCapture.ts';
-import { policyWith } from '../testing/policies.ts';
-import { requestOf } from '../testing/requests.ts';
+import { makeNode, MAINTENANCE } from '../../testkit/fixtures.ts';
+import { LogCapture } from '../../testkit/logCapture.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import { createAdmissionObserver, createMutationObserver } from './admissionObserver.ts';
 
 const SECRET = 'JTI=s3cr3t-credential';
@@ -38,8 +38,8 @@ describe('the admission observer', () => {
     const logs = new LogCapture();
     const observe = createAdmissionObserver({ logger: createLogger('warn', logs), metrics: createMetrics({ defaultMetrics: false }) });
     const policy = policyWith();
-    const unjudgeable = requestOf({ oldObject: null });
-    observe(unjudgeable, judge(unjudgeable, policy), policy, 0.0001);
+    const cannotJudge = requestOf({ oldObject: null });
+    observe(cannotJudge, judge(cannotJudge, policy), policy, 0.0001);
     assert.equal(logs.lines.length, 0);
     const rogue = rogueWithCredentials();
     observe(rogue, judge(rogue, policy), policy, 0.0001);

@@ -7,7 +7,7 @@ import type { Policy } from '../policy/types.ts';
 import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CordonStampMutation } from '../policy/mutation.ts';
-import { loggable, loggableDeep, quoted } from '../policy/text.ts';
+import { loggable, loggableDeep, quoted } from '../text/text.ts';
 import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
@@ -51,7 +51,7 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
     if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
     if (isViolation && !request.dryRun) events?.record(request, judgement, policy);
 
-    const level = isViolation ? 'warn' : evaluation.verdict === 'unjudgeable' ? 'info' : 'debug';
+    const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
     if (!judged || !logger.isLevelEnabled(level)) return;
     logger[level](
       {

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
-import { LogCapture } from '../testing/logCapture.ts';
+import { LogCapture } from '../../testkit/logCapture.ts';
 import { createCertificateAuthority, issueServingCertificate, type PemKeyPair } from '../tls/certificates.ts';
 import { createAdmissionServer } from './admissionServer.ts';
 

@@ -3,9 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
-import { makeNode, makeReview, MAINTENANCE } from '../testing/fixtures.ts';
-import { post } from '../testing/httpsClient.ts';
-import { startTestServer, type TestServer } from '../testing/testServer.ts';
+import { makeNode, makeReview, MAINTENANCE } from '../../testkit/fixtures.ts';
+import { post } from '../../testkit/httpsClient.ts';
+import { startTestServer, type TestServer } from '../../testkit/testServer.ts';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './admissionServer.ts';
 
 const examples = new URL('../../examples/', import.meta.url);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { applyPatch } from 'rfc6902';
 import type { KubeObject } from '../admission/types.ts';
-import { makeNode, MAINTENANCE } from '../testing/fixtures.ts';
+import { makeNode, MAINTENANCE } from '../../testkit/fixtures.ts';
 import { requestPatch } from './auditPatch.ts';
 
 const node = (metadata: Record<string, unknown>, spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): KubeObject => ({

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
-import { LogCapture } from '../testing/logCapture.ts';
-import { waitFor } from '../testing/wait.ts';
+import { LogCapture } from '../../testkit/logCapture.ts';
+import { waitFor } from '../../testkit/wait.ts';
 import { createCertificateAuthority, issueServingCertificate, type PemKeyPair } from './certificates.ts';
 import { KeyPairWatcher } from './keyPairWatcher.ts';
 

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ServeProcess } from '../../src/testing/serveProcess.ts';
-import { waitFor } from '../../src/testing/wait.ts';
-import { assertUncordonRefused } from './harness/assertions.ts';
-import { IDENTITIES, startControlPlane, type ControlPlane } from './harness/controlPlane.ts';
-import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard } from './harness/cordonGuard.ts';
+import type { ServeProcess } from '../../testkit/serveProcess.ts';
+import { waitFor } from '../../testkit/wait.ts';
+import { assertUncordonRefused } from '../../testkit/e2e/assertions.ts';
+import { IDENTITIES, startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
+import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard } from '../../testkit/e2e/cordonGuard.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const BASE_POLICY = `mode: enforce

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startServe } from '../../src/testing/serveProcess.ts';
-import { servedFingerprint } from '../../src/testing/tlsProbe.ts';
-import { waitFor } from '../../src/testing/wait.ts';
+import { startServe } from '../../testkit/serveProcess.ts';
+import { servedFingerprint } from '../../testkit/tlsProbe.ts';
+import { waitFor } from '../../testkit/wait.ts';
 import { createCertificateAuthority, issueServingCertificate, type PemKeyPair } from '../../src/tls/certificates.ts';
 import { runLoad } from './load.ts';
 

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { post } from '../../src/testing/httpsClient.ts';
-import { MAIN_TS, startServe, type ServeProcess } from '../../src/testing/serveProcess.ts';
-import { waitFor } from '../../src/testing/wait.ts';
+import { post } from '../../testkit/httpsClient.ts';
+import { MAIN_TS, startServe, type ServeProcess } from '../../testkit/serveProcess.ts';
+import { waitFor } from '../../testkit/wait.ts';
 
 const examples = new URL('../../examples/', import.meta.url).pathname;
 

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
-import { MAINTENANCE, makeNode, makeReview } from '../../src/testing/fixtures.ts';
-import { post } from '../../src/testing/httpsClient.ts';
-import { policyWith } from '../../src/testing/policies.ts';
-import { startTestServer, type TestServer } from '../../src/testing/testServer.ts';
+import { MAINTENANCE, makeNode, makeReview } from '../../testkit/fixtures.ts';
+import { post } from '../../testkit/httpsClient.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { startTestServer, type TestServer } from '../../testkit/testServer.ts';
 
 const rogue = readFileSync(new URL('../../examples/reviews/rogue-uncordon.json', import.meta.url), 'utf8');
 const rogueAnswer = JSON.parse(readFileSync(new URL('../../examples/responses/rogue-uncordon.json', import.meta.url), 'utf8'));

@@ -20,9 +20,9 @@ import { evaluate } from '../../src/policy/engine.ts';
 import { cordonStampMutation, stampChange } from '../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../src/policy/qualifiedName.ts';
 import { DEFAULT_SETTINGS, type Policy } from '../../src/policy/types.ts';
-import { MAINTENANCE, makeNode } from '../../src/testing/fixtures.ts';
-import { policyWith } from '../../src/testing/policies.ts';
-import { requestOf } from '../../src/testing/requests.ts';
+import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { requestOf } from '../../testkit/requests.ts';
 import {
   DEFAULT_DNS_NAMES,
   DEFAULT_OUT_DIR,

@@ -4,7 +4,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
-import type { PolicySource, PolicyStore } from './store.ts';
+import type { PolicySource } from './policySource.ts';
+import type { PolicyStore } from './store.ts';
 import { concernsMountedFile } from '../watch/mountedFile.ts';
 
 const STABLE_READ_DELAY_MS = 20;

@@ -2,10 +2,9 @@
 // from exactly one policy version; sources swap whole versions in.
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { defaultPolicy, parsePolicyDocument, type PolicyParseResult } from './document.ts';
-import type { Policy } from './types.ts';
-
-export type PolicySourceKind = 'file' | 'configmap' | 'defaults';
+import { defaultPolicy, parsePolicyDocument, type PolicyParseResult } from '../policy/document.ts';
+import type { Policy } from '../policy/types.ts';
+import type { PolicySourceKind } from './policySource.ts';
 
 export class PolicyStore {
   #policy: Policy;
@@ -88,11 +87,4 @@ export class PolicyStore {
       `policy from ${policy.origin} in force (generation ${this.#generation}, mode ${policy.mode})`,
     );
   }
-}
-
-/** A place policy documents come from. `start` resolves once the first version was read. */
-export interface PolicySource {
-  readonly description: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
-import { LogCapture } from '../testing/logCapture.ts';
-import { waitFor } from '../testing/wait.ts';
+import { LogCapture } from '../../testkit/logCapture.ts';
+import { waitFor } from '../../testkit/wait.ts';
 import { FilePolicySource } from './fileSource.ts';
 import { PolicyStore } from './store.ts';
 

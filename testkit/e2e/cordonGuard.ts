@@ -4,11 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startServe, type ServeProcess } from '../../../src/testing/serveProcess.ts';
-import { waitFor } from '../../../src/testing/wait.ts';
+import { startServe, type ServeProcess } from '../serveProcess.ts';
+import { waitFor } from '../wait.ts';
 import type { ControlPlane } from './controlPlane.ts';
 
-const REPO = new URL('../../../', import.meta.url).pathname;
+const REPO = new URL('../../', import.meta.url).pathname;
 export const DIST_MAIN = join(REPO, 'dist', 'main.js');
 
 export interface Certificates {

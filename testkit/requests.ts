@@ -1,5 +1,5 @@
-import { decodeAdmissionReview } from '../admission/decode.ts';
-import type { AdmissionRequest } from '../admission/types.ts';
+import { decodeAdmissionReview } from '../src/admission/decode.ts';
+import type { AdmissionRequest } from '../src/admission/types.ts';
 import { makeReview, type ReviewShape } from './fixtures.ts';
 
 /** A decoded request built from a realistic review; throws if the fixture does not decode. */

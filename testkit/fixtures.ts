@@ -1,6 +1,6 @@
 // Realistic Node objects and AdmissionReviews for tests, examples and benchmarks. The shapes
 // follow what a kubelet on a cloud VM reports (kubelet default: 50 images in status).
-import type { KubeObject } from '../admission/types.ts';
+import type { KubeObject } from '../src/admission/types.ts';
 
 export interface NodeShape {
   name?: string;

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { LogLine } from './logCapture.ts';
 import { waitFor } from './wait.ts';
 
-export const MAIN_TS = new URL('../main.ts', import.meta.url).pathname;
+export const MAIN_TS = new URL('../src/main.ts', import.meta.url).pathname;
 
 export interface ServeProcess {
   child: ChildProcess;

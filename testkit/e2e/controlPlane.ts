@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { waitFor } from '../../../src/testing/wait.ts';
+import { waitFor } from '../wait.ts';
 import { freePort, startLogged, stopProcess } from './process.ts';
 
-const BUILD_SCRIPT = new URL('../controlplane/build.sh', import.meta.url).pathname;
+const BUILD_SCRIPT = new URL('../../test/e2e/controlplane/build.sh', import.meta.url).pathname;
 
 export const IDENTITIES = {
   admin: { user: 'admin', groups: ['system:masters'] },
