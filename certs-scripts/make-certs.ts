@@ -263,7 +263,7 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
     try {
       caCert = new X509Certificate(caCertPem);
     } catch (err) {
-      throw new Error(`${path('ca.crt')} is not a PEM certificate (${err instanceof Error ? err.message : String(err)}); remove ca.crt and ca.key to make a new CA`);
+      throw new Error(`${path('ca.crt')} is not a PEM certificate (${err instanceof Error ? err.message : String(err)}); remove ca.crt and ca.key to make a new CA`, { cause: err });
     }
     if (!caCert.ca) throw new Error(`${path('ca.crt')} is not a CA certificate; remove ca.crt and ca.key to make a new CA`);
     if (!keyMatches(caCert, caKeyPem)) throw new Error(`${path('ca.key')} does not belong to ${path('ca.crt')}; remove both to make a new CA`);

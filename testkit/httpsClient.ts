@@ -1,5 +1,5 @@
 // A tiny HTTPS client for tests: POST a body, get status, headers and the parsed JSON.
-import { Agent, request } from 'node:https';
+import { type Agent, request } from 'node:https';
 
 export interface PostResult {
   status: number;

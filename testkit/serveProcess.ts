@@ -27,14 +27,14 @@ export async function startServe(args: string[], options: { main?: string; env?:
   });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     try {
       logs.push(JSON.parse(line) as LogLine);
     } catch {
       stderr.push(line);
     }
   });
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
   const listening = await Promise.race([

@@ -80,7 +80,7 @@ function decodeUserInfo(obj: Record<string, unknown>, path: string): UserInfo {
   const value = optionalObject(obj, 'userInfo', path) ?? {};
   const at = `${path}.userInfo`;
   const extraIn = optionalObject(value, 'extra', at) ?? {};
-  const extra: Record<string, string[]> = Object.create(null);
+  const extra = Object.create(null) as Record<string, string[]>;
   for (const key of Object.keys(extraIn)) extra[key] = stringList(extraIn[key], `${at}.extra[${quote(key)}]`);
   return {
     username: optionalString(value, 'username', at),

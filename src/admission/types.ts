@@ -45,7 +45,7 @@ export interface AdmissionReview {
   request: AdmissionRequest;
 }
 
-export interface ResponseStatus {
+interface ResponseStatus {
   code: number;
   reason?: string;
   message: string;

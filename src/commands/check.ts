@@ -8,9 +8,9 @@ import { judge } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import type { CheckOptions } from '../cli/args.ts';
 
-export const EXIT_ALLOWED = 0;
-export const EXIT_BAD_INPUT = 2;
-export const EXIT_DENIED = 3;
+const EXIT_ALLOWED = 0;
+const EXIT_BAD_INPUT = 2;
+const EXIT_DENIED = 3;
 
 export interface CheckIo {
   stdout: (text: string) => void;

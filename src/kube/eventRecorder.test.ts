@@ -20,8 +20,9 @@ class FakeEvents implements EventsClient {
     this.created.push({ namespace, event });
     return String((event.metadata as { name: string }).name);
   }
-  async updateSeries(_namespace: string, name: string, series: { count: number }): Promise<void> {
+  updateSeries(_namespace: string, name: string, series: { count: number }): Promise<void> {
     this.series.push({ name, count: series.count });
+    return Promise.resolve();
   }
 }
 

@@ -11,15 +11,15 @@ import { withinBytes } from '../text/text.ts';
 import type { Policy } from '../policy/types.ts';
 import type { ViolationRecorder } from '../server/admissionObserver.ts';
 
-export const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
+const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
 export const SERIES_WINDOW_MS = 10 * 60 * 1000;
-export const DEFAULT_QUEUE_LIMIT = 1000;
+const DEFAULT_QUEUE_LIMIT = 1000;
 /** The API server refuses notes over 1 kB. */
 const NOTE_MAX_BYTES = 1024;
 /** Node events live in `default`, as the kubelet's do, so `kubectl describe node` finds them. */
 const NODE_EVENT_NAMESPACE = 'default';
 
-export interface ObjectReference {
+interface ObjectReference {
   apiVersion: string;
   kind: string;
   name: string;

@@ -2,7 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Distinct requester label values kept before the rest are counted as `other`. */
-export const REQUESTER_LABEL_LIMIT = 50;
+const REQUESTER_LABEL_LIMIT = 50;
 
 export interface Metrics {
   registry: Registry;

@@ -4,7 +4,7 @@ import type { Policy } from './types.ts';
 const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 
 /** `NS/NAME` for a username `system:serviceaccount:NS:NAME`, otherwise undefined. */
-export function serviceAccountOf(username: string): string | undefined {
+function serviceAccountOf(username: string): string | undefined {
   if (!username.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
   const rest = username.slice(SERVICE_ACCOUNT_PREFIX.length);
   const colon = rest.indexOf(':');

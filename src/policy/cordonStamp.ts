@@ -10,7 +10,7 @@ export interface CordonStamp {
 }
 
 /** RFC 3339 in UTC, to the second, as Kubernetes writes times. */
-export function rfc3339(date: Date): string {
+function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

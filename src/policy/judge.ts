@@ -5,7 +5,7 @@ import { evaluate } from './engine.ts';
 import type { Evaluation, Policy } from './types.ts';
 
 /** What happened to the request, as logged and counted. */
-export type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'errored';
+type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'errored';
 
 export interface Judgement {
   evaluation: Evaluation;

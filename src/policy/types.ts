@@ -3,7 +3,7 @@
 export const MODES = ['enforce', 'warn', 'audit'] as const;
 export type Mode = (typeof MODES)[number];
 
-export interface AllowlistPatterns {
+interface AllowlistPatterns {
   users: string[];
   groups: string[];
   serviceAccounts: string[];
@@ -29,7 +29,7 @@ export interface Policy extends PolicySettings {
   matchers: { users: Matcher; groups: Matcher; serviceAccounts: Matcher };
 }
 
-export const DEFAULT_MAINTENANCE_ANNOTATION = 'cordon-guard.io/maintenance';
+const DEFAULT_MAINTENANCE_ANNOTATION = 'cordon-guard.io/maintenance';
 
 export const DEFAULT_SETTINGS: PolicySettings = {
   mode: 'enforce',
@@ -40,7 +40,7 @@ export const DEFAULT_SETTINGS: PolicySettings = {
   allow: { users: [], groups: [], serviceAccounts: [] },
 };
 
-export type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
+type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
 export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering';
 /** What the request does to the guarded state; only these transitions are judged. */
 export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';

@@ -8,7 +8,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 /** Slowloris: the whole header block must arrive within this. */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** A body trickling in slower than this is cut off. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 // TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are always on).
 const TLS12_CIPHERS = [

@@ -14,7 +14,7 @@ import { HttpError } from './httpError.ts';
 import { readJsonBody } from './requestBody.ts';
 
 /** A Node with 500 images makes a review of several hundred kB; leave generous room. */
-export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface AppDeps {
   policy: () => Policy;

@@ -3,7 +3,7 @@
 import type { PolicySource } from './policySource.ts';
 import type { PolicyStore } from './store.ts';
 
-export const POLICY_KEY = 'policy.yaml';
+const POLICY_KEY = 'policy.yaml';
 
 /** The parts of a ConfigMap the source reads. */
 export interface WatchedConfigMap {
@@ -26,7 +26,7 @@ export interface ConfigMapFeed {
   stop(): Promise<void>;
 }
 
-export interface InvalidPolicyRecorder {
+interface InvalidPolicyRecorder {
   recordInvalidPolicy(configMap: { namespace: string; name: string; uid?: string | undefined }, errors: string[]): void;
 }
 

@@ -26,7 +26,7 @@ function newKeyPair(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.r
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey);
   return {
     privateKey: forgeKey,
     publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e),
@@ -63,7 +63,7 @@ export function createCertificateAuthority(commonName: string, validityDays: num
 
 export function issueServingCertificate(ca: PemKeyPair, request: ServingCertificateRequest, now = new Date()): PemKeyPair {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const keys = newKeyPair();
   const cert = baseCertificate(keys.publicKey, request.validityDays, now);
   cert.setSubject([{ name: 'commonName', value: request.commonName }]);

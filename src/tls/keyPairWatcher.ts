@@ -18,7 +18,7 @@ export interface KeyPairWatcherOptions {
 }
 
 /** Throws when the key does not match the certificate, or either is not PEM. */
-export function validateKeyPair(pair: PemKeyPair): void {
+function validateKeyPair(pair: PemKeyPair): void {
   createSecureContext({ cert: pair.certPem, key: pair.keyPem });
 }
 

@@ -14,6 +14,7 @@ const rogue = readFileSync(new URL('../../examples/reviews/rogue-uncordon.json',
 const rogueAnswer = JSON.parse(readFileSync(new URL('../../examples/responses/rogue-uncordon.json', import.meta.url), 'utf8'));
 const HOSTILE = 'x\u0000y\nz\r\u001b[2J\u001b]0;pwned\u0007\u202egnp.exe\u200f\u2028end';
 // What must never appear raw in an answer or a log line.
+// eslint-disable-next-line no-control-regex -- control characters are what this test looks for
 const RAW = /[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2028\u2029]/u;
 
 /** An uncordon of a node under maintenance; the annotation is dropped in the same request. */

@@ -42,7 +42,7 @@ export interface ControlPlane {
 }
 
 /** The control-plane binaries, built once per version and cached outside the repository. */
-export function controlPlaneBinaries(): string {
+function controlPlaneBinaries(): string {
   const fromEnv = process.env.CORDON_GUARD_K8S_BIN_DIR;
   if (fromEnv !== undefined && fromEnv !== '' && existsSync(join(fromEnv, 'kube-apiserver'))) return fromEnv;
   const result = spawnSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

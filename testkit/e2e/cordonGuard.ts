@@ -9,7 +9,7 @@ import { waitFor } from '../wait.ts';
 import type { ControlPlane } from './controlPlane.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
-export const DIST_MAIN = join(REPO, 'dist', 'main.js');
+const DIST_MAIN = join(REPO, 'dist', 'main.js');
 
 export interface Certificates {
   dir: string;
@@ -86,6 +86,11 @@ export function createNode(cp: ControlPlane, name: string, spec: NodeSpec = {}):
   cp.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(node) });
 }
 
-export function getNode(cp: ControlPlane, name: string): { metadata: { annotations?: Record<string, string>; labels?: Record<string, string> }; spec: { unschedulable?: boolean; taints?: unknown[] } } {
-  return JSON.parse(cp.kubectlOk(['get', 'node', name, '-o', 'json']));
+export interface NodeView {
+  metadata: { annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: { unschedulable?: boolean; taints?: unknown[] };
+}
+
+export function getNode(cp: ControlPlane, name: string): NodeView {
+  return JSON.parse(cp.kubectlOk(['get', 'node', name, '-o', 'json'])) as NodeView;
 }
