@@ -90,7 +90,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
     writeFileSync(
       join(dir, 'tokens.csv'),
       Object.entries(IDENTITIES)
-        .map(([id, { user, groups }]) => `${tokens[id as Identity]},${user},${id}-uid,"${groups.join(',')}"`)
+        // No groups column for an identity without groups: `,""` would give it a group named "".
+        .map(([id, { user, groups }]) => [tokens[id as Identity], user, `${id}-uid`, ...(groups.length > 0 ? [`"${groups.join(',')}"`] : [])].join(','))
         .join('\n'),
     );
     const { privateKey, publicKey } = generateKeyPairSync('rsa', {
