@@ -6,6 +6,7 @@ import { reasonOf } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { Answer } from '../policy/answer.ts';
 import type { CordonStampMutation } from '../policy/mutation.ts';
 import { loggable, loggableDeep, quoted } from '../text/text.ts';
 import { requestPatch } from './auditPatch.ts';
@@ -87,5 +88,17 @@ export function createMutationObserver({ logger: parent, metrics }: Omit<Admissi
       { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
       `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${quoted(request.name, 253)} by ${quoted(request.userInfo.username, 253)}`,
     );
+  };
+}
+
+/** Both endpoints' observers behind the one call the server makes after each answer. */
+export type AnswerObserver = (request: AdmissionRequest, answer: Answer, policy: Policy, latencySeconds: number) => void;
+
+export function createAnswerObserver(deps: AdmissionObserverDeps): AnswerObserver {
+  const validate = createAdmissionObserver(deps);
+  const mutate = createMutationObserver(deps);
+  return (request, answer, policy, latencySeconds) => {
+    if (answer.endpoint === 'validate') validate(request, answer.judgement, policy, latencySeconds);
+    else mutate(request, answer.mutation, latencySeconds);
   };
 }
