@@ -13,7 +13,7 @@ import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
 export interface ViolationRecorder {
-  record(request: AdmissionRequest, judgement: Judgement, policy: Policy): void;
+  record(request: AdmissionRequest, judgement: Judgement): void;
 }
 
 export interface AdmissionObserverDeps {
@@ -50,7 +50,7 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
     const isViolation = evaluation.verdict === 'violation';
     const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
     if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
-    if (isViolation && !request.dryRun) events?.record(request, judgement, policy);
+    if (isViolation && !request.dryRun) events?.record(request, judgement);
 
     const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
     if (!judged || !logger.isLevelEnabled(level)) return;
