@@ -44,7 +44,7 @@ function argsOrExit(argv: readonly string[]): BenchArgs {
 async function underLoad(rig: Rig, plan: Plan, log: (line: string) => void): Promise<ThroughputResult & LatencyResult & { peak: PeakMemory }> {
   const fleet = await rig.startAll(plan.subjects);
   try {
-    await warmUp({ fleet, mixOf: rig.mixOf, connections: plan.connections, seconds: plan.warmS });
+    await warmUp({ fleet, mixOf: (key) => rig.mixOf(key), connections: plan.connections, seconds: plan.warmS });
     log('warmed up');
     const throughput = await runThroughput({ fleet, rig, keys: plan.saturation, reps: plan.saturationReps, connections: plan.connections, seconds: plan.saturationS, log });
     const latency = await runLatency({ fleet, rig, plan, log });

@@ -4,7 +4,7 @@
 import type { Figures } from './figures.ts';
 import { int, ms, ratio } from './table.ts';
 
-export type Comparison = '<=' | '>=';
+type Comparison = '<=' | '>=';
 export type Verdict = 'met' | 'MISSED' | 'n/a';
 
 export interface Row {
