@@ -22,7 +22,7 @@
 //   expressions compare no numbers.
 // - Backtick-quoted field names (object.metadata.annotations.`a/b`, and has() on them):
 //   cel-go parses them, @bufbuild/cel 0.6.1 does not (the cases of the conformance suite
-//   fields/quoted_map_fields fail to parse).
+//   fields/quoted_map_fields fail to parse; cel.test.ts checks that they still do).
 //   The expressions test keys with dots and slashes with `'key' in map` and read them with
 //   `map['key']`, which both accept; an expression with backticks would fail to parse here.
 // - Optional types (`x.?y`, `optional.of`): Kubernetes enables them, @bufbuild/cel 0.6.1 does
