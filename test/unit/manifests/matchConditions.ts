@@ -206,9 +206,14 @@ export const mutates = (request: AdmissionRequest): boolean => stampChange(reque
 
 /** Realistic nodes (testkit/fixtures.ts): cordoned or not, with and without maintenance and stamp. */
 export function realisticNodes(): KubeObject[] {
+  const annotationSets: Array<Record<string, string> | null> = [
+    null,
+    {},
+    MAINTENANCE,
+    { [CORDON_STAMP_ANNOTATION]: stampValue('alice', STAMP_TIME) },
+    { ...MAINTENANCE, [CORDON_STAMP_ANNOTATION]: stampValue('bob', STAMP_TIME) },
+  ];
   return [undefined, false, true, null].flatMap((cordon) =>
-    ([null, {}, MAINTENANCE, { [CORDON_STAMP_ANNOTATION]: stampValue('alice', STAMP_TIME) }, { ...MAINTENANCE, [CORDON_STAMP_ANNOTATION]: stampValue('bob', STAMP_TIME) }] as Array<Record<string, string> | null>).map(
-      (annotations) => makeNode({ ...(cordon === undefined ? {} : { cordoned: cordon }), annotations }),
-    ),
+    annotationSets.map((annotations) => makeNode({ ...(cordon === undefined ? {} : { cordoned: cordon }), annotations })),
   );
 }

@@ -196,7 +196,7 @@ describe('the ValidatingWebhookConfiguration', () => {
     assert.ok(files.length > 0);
     for (const file of files) {
       const request = obj(obj(readJsonFile(join(EXAMPLE_REVIEWS, file)), file).request, `${file} request`);
-      const oldObject = request.oldObject === undefined || request.oldObject === null ? null : obj(request.oldObject, 'oldObject');
+      const oldObject = request.oldObject === undefined ? null : obj(request.oldObject, 'oldObject');
       const object = obj(request.object, 'object');
       // `request` as the API server passes it: the request's attributes, without uid, object and oldObject.
       const { uid: _uid, object: _object, oldObject: _oldObject, ...attributes } = request;
