@@ -8,16 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../testkit/e2e/process.ts';
+import { imageNodeOptions } from '../testkit/manifests.ts';
 
 const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
-const DOCKERFILE = new URL('../Dockerfile', import.meta.url).pathname;
 
 /** The image's `ENV NODE_OPTIONS="..."`: cordon-guard is benchmarked with the runtime flags it ships with. */
-export function imageNodeOptions(dockerfile = readFileSync(DOCKERFILE, 'utf8')): string {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
-  if (match === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="..."');
-  return match[1]!;
-}
 const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 
 export interface TlsFiles {

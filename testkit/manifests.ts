@@ -36,7 +36,7 @@ export function str(value: Json | undefined, what: string): string {
 }
 
 /** `value` as JSON, checked all the way down (no undefined, functions, bigints or class instances). */
-export function json(value: unknown, what: string): Json {
+function json(value: unknown, what: string): Json {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') {
     assert.ok(Number.isFinite(value), `${what} is not a finite number`);
@@ -60,7 +60,7 @@ function lazy<T>(make: () => T): () => T {
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const MANIFESTS = join(ROOT, 'manifests');
-export const BASE = join(MANIFESTS, 'base');
+const BASE = join(MANIFESTS, 'base');
 export const EXAMPLE_REVIEWS = join(ROOT, 'examples', 'reviews');
 
 export function yamlFiles(dir: string): string[] {
@@ -183,7 +183,7 @@ export function portNumber(name: string): number {
 export const dockerfile = lazy((): string => readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 
 /** The Dockerfile's one ENTRYPOINT or CMD, in exec form. */
-export function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
+function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
   const lines = dockerfile()
     .split('\n')
     .filter((line) => line.startsWith(`${instruction} `));
@@ -191,6 +191,13 @@ export function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
   const value: unknown = JSON.parse((lines[0] ?? '').slice(instruction.length + 1));
   assert.ok(Array.isArray(value) && value.every((v): v is string => typeof v === 'string'), `${instruction} in exec form`);
   return value;
+}
+
+/** The image's `ENV NODE_OPTIONS="..."`: the bench runs cordon-guard with the same V8 flags. */
+export function imageNodeOptions(text = dockerfile()): string {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(text);
+  if (match === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="..."');
+  return match[1] ?? '';
 }
 
 export const entrypoint = lazy((): string[] => dockerfileExec('ENTRYPOINT'));

@@ -4,8 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { imageNodeOptions } from '../../../bench/servers.ts';
-import { ROOT, deploymentParts, dockerfile, entrypoint, list, obj } from '../../../testkit/manifests.ts';
+import { ROOT, deploymentParts, dockerfile, entrypoint, imageNodeOptions, list, obj } from '../../../testkit/manifests.ts';
 
 describe('the image', () => {
   test("the image's ENTRYPOINT is node dist/main.js serve, with no CMD", () => {
