@@ -34,8 +34,8 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
   const uncordon = cordonedBefore && !cordonedAfter;
   const annotationRemoval = maintenance !== undefined && annotation(object, key) === undefined;
   // Cordons and uncordons carry the stamp /mutate writes; any other change of it is tampering.
-  const stampChanged =
-    cordonedBefore === cordonedAfter && annotation(oldObject, CORDON_STAMP_ANNOTATION) !== annotation(object, CORDON_STAMP_ANNOTATION);
+  const stampAfter = annotation(object, CORDON_STAMP_ANNOTATION);
+  const stampChanged = cordonedBefore === cordonedAfter && annotation(oldObject, CORDON_STAMP_ANNOTATION) !== stampAfter;
   if (!uncordon && !annotationRemoval && !stampChanged) return { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' };
 
   const allowlisted = isAllowlisted(request.userInfo, policy);
@@ -45,6 +45,9 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
     return { verdict: 'violation', reason, transition, message: violationMessage(facts), warning: violationWarning(facts) };
   };
 
+  // A stamp must not outlive its cordon, whoever writes and whatever the mode: a cordon that
+  // /mutate then missed would keep it, and it would name the owner of an earlier cordon.
+  if ((uncordon || stampChanged) && !cordonedAfter && stampAfter !== undefined) return violation('stale-stamp', uncordon ? 'uncordon' : 'stamp-change');
   if (uncordon) {
     if (allowlisted) return { verdict: 'allow', reason: 'allowlisted', transition: 'uncordon' };
     if (maintenance !== undefined) return violation('maintenance-active', 'uncordon');
