@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { compilePolicy, type PolicyInput } from '../../../testkit/admissionPolicy.ts';
+import { admissionOf, type PolicyInput } from '../../../testkit/admissionPolicy.ts';
 import { MANIFESTS, NAMESPACE, kustomization, list, obj, parseYamlFile, resources, str, type Json, type Obj } from '../../../testkit/manifests.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -15,16 +15,16 @@ const POLICY_FILE = 'protect-policy.yaml';
 const PARAMS_FILE = 'protect-admins-configmap.yaml';
 const CA_INJECTOR = 'system:serviceaccount:cert-manager:cert-manager-cainjector';
 
-const policyDoc = (): Obj => one('ValidatingAdmissionPolicy');
-const bindingDoc = (): Obj => one('ValidatingAdmissionPolicyBinding');
-const policySpec = (): Obj => obj(policyDoc().spec, 'policy spec');
-const compiled = () => compilePolicy(policyDoc());
+/** The policy that protects the objects, and the one that guards the creation of its params. */
+const POLICY = 'cordon-guard-protect';
+const PARAMS_POLICY = 'cordon-guard-protect-admins';
+const PARAMS = 'cordon-guard-admins';
 
-function one(kind: string): Obj {
-  const found = resources().filter((r) => r.kind === kind);
-  assert.equal(found.length, 1, `one ${kind} in base/`);
-  return found[0]?.doc ?? {};
-}
+const policyDoc = (name = POLICY): Obj => named('ValidatingAdmissionPolicy', name);
+const bindingDoc = (name = POLICY): Obj => named('ValidatingAdmissionPolicyBinding', name);
+const policySpec = (name = POLICY): Obj => obj(policyDoc(name).spec, `${name} spec`);
+/** Both policies with their bindings, as the API server runs them. */
+const admission = () => admissionOf(resources().map((r) => r.doc));
 
 function named(kind: string, name: string): Obj {
   const found = resources().find((r) => r.kind === kind && r.name === name);
@@ -65,8 +65,8 @@ interface Rule {
 
 const strings = (value: Json | undefined, what: string): string[] => list(value, what).map((v, i) => str(v, `${what}[${i}]`));
 
-const rules = (): Rule[] =>
-  list(obj(policySpec().matchConstraints, 'matchConstraints').resourceRules, 'resourceRules').map((x, i) => {
+const rules = (name = POLICY): Rule[] =>
+  list(obj(policySpec(name).matchConstraints, 'matchConstraints').resourceRules, 'resourceRules').map((x, i) => {
     const r = obj(x, `resourceRules[${i}]`);
     return {
       apiGroups: strings(r.apiGroups, `resourceRules[${i}].apiGroups`),
@@ -173,7 +173,7 @@ function request(operation: Operation, target: Target, who: Requester): Obj {
   return out;
 }
 
-const DEFAULT_PARAMS = (): Obj => stored(named('ConfigMap', 'cordon-guard-admins'));
+const DEFAULT_PARAMS = (): Obj => stored(named('ConfigMap', PARAMS));
 const paramsWith = (data: Obj | undefined): Obj => {
   const params = DEFAULT_PARAMS();
   if (data === undefined) delete params.data;
@@ -185,51 +185,67 @@ function input(operation: Operation, target: Target, who: Requester, objects: { 
   return { request: request(operation, target, who), object: objects.object ?? null, oldObject: objects.oldObject ?? null, params };
 }
 
-/** The three writes of each protected object: a label change, a DELETE by name and one from a deletecollection, and a CREATE. */
-function writesOf(p: Protected): Array<{ what: string; input: (who: Requester, params?: Obj | null) => PolicyInput }> {
+interface Write {
+  what: string;
+  /** The creation of the params ConfigMap: system:masters' alone (policy cordon-guard-protect-admins). */
+  createsParams: boolean;
+  input: (who: Requester, params?: Obj | null) => PolicyInput;
+}
+
+/** The writes of each protected object: a label change, a DELETE by name and one from a deletecollection, and a CREATE. */
+function writesOf(p: Protected): Write[] {
   const current = stored(p.doc);
   const labelled = edited(current, (c) => {
     obj(obj(c.metadata, 'metadata').labels, 'labels').changed = 'yes';
   });
   const target = { kind: p.kind, namespace: p.namespace, name: p.name };
+  const write = (what: string, createsParams: boolean, make: Write['input']): Write => ({ what, createsParams, input: make });
   return [
-    { what: `UPDATE ${p.kind} ${p.name}`, input: (who, params) => input('UPDATE', target, who, { object: labelled, oldObject: current }, params) },
-    { what: `DELETE ${p.kind} ${p.name}`, input: (who, params) => input('DELETE', target, who, { oldObject: current }, params) },
-    { what: `deletecollection ${p.kind} (${p.name})`, input: (who, params) => input('DELETE', { ...target, name: '' }, who, { oldObject: current }, params) },
-    { what: `CREATE ${p.kind} ${p.name}`, input: (who, params) => input('CREATE', target, who, { object: stored(p.doc) }, params) },
+    write(`UPDATE ${p.kind} ${p.name}`, false, (who, params) => input('UPDATE', target, who, { object: labelled, oldObject: current }, params)),
+    write(`DELETE ${p.kind} ${p.name}`, false, (who, params) => input('DELETE', target, who, { oldObject: current }, params)),
+    write(`deletecollection ${p.kind} (${p.name})`, false, (who, params) => input('DELETE', { ...target, name: '' }, who, { oldObject: current }, params)),
+    write(`CREATE ${p.kind} ${p.name}`, p.kind === 'ConfigMap' && p.name === PARAMS, (who, params) => input('CREATE', target, who, { object: stored(p.doc) }, params)),
   ];
 }
 
+const allWrites = (): Write[] => protectedObjects().flatMap(writesOf);
+
 function assertAllowed(i: PolicyInput, what: string): void {
-  assert.deepEqual(compiled().evaluate(i), { result: 'allowed' }, what);
+  assert.deepEqual(admission().evaluate(i), { result: 'allowed' }, what);
 }
 
-function deniedMessage(i: PolicyInput, what: string): string {
-  const outcome = compiled().evaluate(i);
+function denied(i: PolicyInput, what: string): { policy: string; message: string } {
+  const outcome = admission().evaluate(i);
   assert.equal(outcome.result, 'denied', `${what}: ${JSON.stringify(outcome)}`);
   assert.ok(outcome.result === 'denied');
   assert.equal(outcome.reason, 'Forbidden', what);
-  return outcome.message;
+  return outcome;
 }
+
+const deniedMessage = (i: PolicyInput, what: string): string => denied(i, what).message;
 
 // ---------------------------------------------------------------------------------------------
 // The manifests
 
-describe('self-protection: the policy, its binding and its params against the manifests', () => {
-  test('the base kustomization includes the policy, its binding and the params ConfigMap, and both install paths include the base', () => {
+describe('self-protection: the policies, their bindings and the params against the manifests', () => {
+  test('the base kustomization includes the policies, their bindings and the params ConfigMap, and both install paths include the base', () => {
     const listed = strings(kustomization().resources, 'resources');
     assert.ok(listed.includes(POLICY_FILE), `${POLICY_FILE} in base/kustomization.yaml`);
     assert.ok(listed.includes(PARAMS_FILE), `${PARAMS_FILE} in base/kustomization.yaml`);
-    assert.deepEqual(resources().filter((r) => r.file === POLICY_FILE).map((r) => r.kind), ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
-    assert.deepEqual(resources().filter((r) => r.file === PARAMS_FILE).map((r) => `${r.kind} ${r.namespace ?? ''}/${r.name}`), [`ConfigMap ${NAMESPACE}/cordon-guard-admins`]);
+    assert.deepEqual(
+      resources().filter((r) => r.file === POLICY_FILE).map((r) => `${r.kind} ${r.name}`),
+      [`ValidatingAdmissionPolicy ${POLICY}`, `ValidatingAdmissionPolicyBinding ${POLICY}`, `ValidatingAdmissionPolicy ${PARAMS_POLICY}`, `ValidatingAdmissionPolicyBinding ${PARAMS_POLICY}`],
+    );
+    assert.deepEqual(admission().policies, [POLICY, PARAMS_POLICY]);
+    assert.deepEqual(resources().filter((r) => r.file === PARAMS_FILE).map((r) => `${r.kind} ${r.namespace ?? ''}/${r.name}`), [`ConfigMap ${NAMESPACE}/${PARAMS}`]);
     for (const top of ['kustomization.yaml', join('cert-manager', 'kustomization.yaml')]) {
       const k = parseYamlFile(join(MANIFESTS, top))[0] ?? {};
       assert.ok(strings(k.resources, `${top} resources`).some((r) => r === 'base' || r === '../base'), `${top} includes the base`);
     }
   });
 
-  test('the policy names every object of the protected kinds that base/ ships, by name, and nothing else; renaming one fails here', () => {
-    const named = rules().filter((r) => !r.resourceNames.includes(''));
+  test('the policies name every object of the protected kinds that base/ ships, by name, and nothing else; renaming one fails here', () => {
+    const byName = (name: string) => covered(rules(name).filter((r) => !r.resourceNames.includes('')));
     const expected = new Set<string>();
     for (const p of protectedObjects()) {
       const gvr = RESOURCES[p.kind];
@@ -239,13 +255,15 @@ describe('self-protection: the policy, its binding and its params against the ma
         if (p.kind === 'Deployment') expected.add(`${op} ${gvr.group}/${gvr.resource}/scale ${p.name}`);
       }
     }
-    assert.deepEqual([...covered(named)].sort(), [...expected].sort());
-    // What it protects, spelled out: the two webhook configurations, the policy and the params
+    const creation = `CREATE /configmaps ${PARAMS}`;
+    assert.deepEqual([...byName(POLICY)].sort(), [...expected].filter((e) => e !== creation).sort());
+    assert.deepEqual([...byName(PARAMS_POLICY)], [creation]);
+    // What they protect, spelled out: the two webhook configurations, the policy and the params
     // ConfigMaps, the Deployment and the Service.
     assert.deepEqual(
       protectedObjects().map((p) => `${p.kind} ${p.namespace ?? ''}/${p.name}`).sort(),
       [
-        'ConfigMap cordon-guard/cordon-guard-admins',
+        `ConfigMap ${NAMESPACE}/${PARAMS}`,
         'ConfigMap cordon-guard/cordon-guard-policy',
         'Deployment cordon-guard/cordon-guard',
         'MutatingWebhookConfiguration /cordon-guard',
@@ -256,25 +274,32 @@ describe('self-protection: the policy, its binding and its params against the ma
   });
 
   test('the webhook configurations are matched as cluster-scoped, the rest as namespaced in namespace cordon-guard only', () => {
-    const constraints = obj(policySpec().matchConstraints, 'matchConstraints');
-    assert.deepEqual(constraints.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACE } });
-    assert.equal(constraints.objectSelector, undefined, 'no objectSelector: a Scale has no labels');
-    assert.equal(constraints.matchPolicy, 'Equivalent');
-    for (const r of rules()) {
-      const clusterScoped = r.apiGroups.every((g) => g === 'admissionregistration.k8s.io');
-      assert.equal(r.scope, clusterScoped ? 'Cluster' : 'Namespaced', r.resources.join(','));
-      assert.deepEqual(r.apiVersions, ['*'], r.resources.join(','));
+    for (const name of [POLICY, PARAMS_POLICY]) {
+      const constraints = obj(policySpec(name).matchConstraints, 'matchConstraints');
+      assert.deepEqual(constraints.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACE } }, name);
+      assert.equal(constraints.objectSelector, undefined, 'no objectSelector: a Scale has no labels');
+      assert.equal(constraints.matchPolicy, 'Equivalent');
+      for (const r of rules(name)) {
+        const clusterScoped = r.apiGroups.every((g) => g === 'admissionregistration.k8s.io');
+        assert.equal(r.scope, clusterScoped ? 'Cluster' : 'Namespaced', r.resources.join(','));
+        assert.deepEqual(r.apiVersions, ['*'], r.resources.join(','));
+      }
     }
     for (const p of protectedObjects()) {
       const clusterScoped = p.kind.endsWith('WebhookConfiguration');
       assert.equal(p.namespace, clusterScoped ? undefined : NAMESPACE, `${p.kind} ${p.name}`);
+    }
+    // The same object in another namespace, or a namespaced one without a namespace, is not matched.
+    for (const p of protectedObjects().filter((x) => x.namespace !== undefined)) {
+      const doc = stored(p.doc);
+      assert.deepEqual(admission().evaluate(input('DELETE', { kind: p.kind, namespace: 'default', name: p.name }, OUTSIDER, { oldObject: doc })), { result: 'not-matched' }, p.name);
     }
   });
 
   test('a deletecollection, admitted per object with an empty name, is matched for every protected resource', () => {
     const collection = covered(rules().filter((r) => r.resourceNames.includes('')));
     for (const r of rules().filter((x) => x.resourceNames.length > 0 && !x.resourceNames.includes(''))) {
-      assert.deepEqual(r.operations.sort(), ['CREATE', 'DELETE', 'UPDATE'], r.resources.join(','));
+      assert.ok(r.operations.includes('DELETE') && r.operations.includes('UPDATE'), r.resources.join(','));
       for (const g of r.apiGroups)
         for (const res of r.resources.filter((x) => !x.includes('/'))) assert.ok(collection.has(`DELETE ${g}/${res} `), `no deletecollection rule for ${g}/${res}`);
     }
@@ -286,33 +311,38 @@ describe('self-protection: the policy, its binding and its params against the ma
 
   test('the binding denies with the policy, reads the params ConfigMap that base/ ships, and denies when it is missing', () => {
     const spec = obj(bindingDoc().spec, 'binding spec');
-    assert.equal(spec.policyName, str(obj(policyDoc().metadata, 'policy metadata').name, 'policy name'));
+    assert.equal(spec.policyName, POLICY);
     assert.deepEqual(spec.validationActions, ['Deny']);
     assert.equal(spec.matchResources, undefined, 'the policy says what it matches');
     const paramRef = obj(spec.paramRef, 'paramRef');
-    assert.deepEqual(paramRef, { name: 'cordon-guard-admins', namespace: NAMESPACE, parameterNotFoundAction: 'Deny' });
+    assert.deepEqual(paramRef, { name: PARAMS, namespace: NAMESPACE, parameterNotFoundAction: 'Deny' });
     assert.deepEqual(policySpec().paramKind, { apiVersion: 'v1', kind: 'ConfigMap' });
-    const params = named('ConfigMap', 'cordon-guard-admins');
+    const params = named('ConfigMap', PARAMS);
     assert.equal(obj(params.metadata, 'params metadata').namespace, paramRef.namespace);
     assert.deepEqual(params.data, { group: 'cordon-guard-admins' });
-    assert.equal(compiled().failurePolicy, 'Fail');
-    assert.equal(policySpec().failurePolicy, 'Fail');
+    for (const name of [POLICY, PARAMS_POLICY]) assert.equal(policySpec(name).failurePolicy, 'Fail', name);
+    // The policy that guards the params' creation needs none itself, so nothing can be missing.
+    const paramsBinding = obj(bindingDoc(PARAMS_POLICY).spec, 'binding spec');
+    assert.deepEqual(paramsBinding, { policyName: PARAMS_POLICY, validationActions: ['Deny'] });
+    assert.equal(policySpec(PARAMS_POLICY).paramKind, undefined);
   });
 
   test('the matchCondition keeps exactly the protected objects, by the name of the object itself', () => {
-    const c = compiled();
-    for (const p of protectedObjects()) for (const w of writesOf(p)) assert.notEqual(c.evaluate(w.input(OUTSIDER)).result, 'not-matched', w.what);
-    // Others that a deletecollection in the namespace or of all webhook configurations reaches.
+    for (const w of allWrites()) assert.notEqual(admission().evaluate(w.input(OUTSIDER)).result, 'not-matched', w.what);
+    // Others that a deletecollection in the namespace or of all webhook configurations reaches,
+    // and the same names deleted one by one.
     const others: Array<[string, string | undefined, string]> = [
       ['ConfigMap', NAMESPACE, 'kube-root-ca.crt'],
       ['ConfigMap', NAMESPACE, 'cordon-guard'],
       ['Service', NAMESPACE, 'cordon-guard-policy'],
+      ['Deployment', NAMESPACE, 'cordon-guard-admins'],
       ['ValidatingWebhookConfiguration', undefined, 'other-product'],
       ['MutatingWebhookConfiguration', undefined, 'cordon-guard-policy'],
     ];
     for (const [kind, namespace, name] of others) {
       const doc: Obj = { apiVersion: 'v1', kind, metadata: { name, ...(namespace === undefined ? {} : { namespace }) } };
-      assert.deepEqual(c.evaluate(input('DELETE', { kind, namespace, name: '' }, OUTSIDER, { oldObject: doc })), { result: 'not-matched' }, `${kind} ${name}`);
+      for (const requestName of ['', name])
+        assert.deepEqual(admission().evaluate(input('DELETE', { kind, namespace, name: requestName }, OUTSIDER, { oldObject: doc })), { result: 'not-matched' }, `${kind} ${name} '${requestName}'`);
     }
   });
 });
@@ -321,18 +351,24 @@ describe('self-protection: the policy, its binding and its params against the ma
 // The CEL, case by case
 
 describe('self-protection: who may write the protected objects', () => {
-  test('system:masters and members of the params group may create, change and delete each of them', () => {
-    for (const p of protectedObjects()) for (const w of writesOf(p)) for (const who of [ADMIN, MEMBER]) assertAllowed(w.input(who), `${who.username}: ${w.what}`);
+  test('system:masters may create, change and delete each of them; members of the params group too, but for creating the params', () => {
+    for (const w of allWrites()) {
+      assertAllowed(w.input(ADMIN), `admin: ${w.what}`);
+      if (!w.createsParams) assertAllowed(w.input(MEMBER), `carol: ${w.what}`);
+      else assert.equal(denied(w.input(MEMBER), `carol: ${w.what}`).policy, PARAMS_POLICY);
+    }
   });
 
   test('anyone else is refused, each write, with a message that names the policy, the request and the way out', () => {
     for (const p of protectedObjects())
       for (const w of writesOf(p))
         for (const who of [OUTSIDER, SRE, INJECTOR, NO_GROUPS]) {
-          const message = deniedMessage(w.input(who), `${who.username}: ${w.what}`);
-          assert.match(message, /^cordon-guard-protect: (CREATE|UPDATE|DELETE) of /, message);
-          assert.ok(message.includes(`"${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}" by "${who.username}" refused`), message);
-          assert.ok(message.endsWith('; ask an admin, or change the admin group in ConfigMap cordon-guard/cordon-guard-admins'), message);
+          const { policy, message } = denied(w.input(who), `${who.username}: ${w.what}`);
+          assert.equal(policy, w.createsParams ? PARAMS_POLICY : POLICY, w.what);
+          assert.ok(message.startsWith(`${policy}: `), message);
+          assert.match(message, /^[a-z-]+: (CREATE|UPDATE|DELETE) of /, message);
+          assert.ok(message.includes(`"${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}" by "${who.username}" refused: only system:masters`), message);
+          assert.ok(message.endsWith(w.createsParams ? '; ask a cluster admin' : '; ask an admin, or change the admin group in ConfigMap cordon-guard/cordon-guard-admins'), message);
         }
   });
 
@@ -351,20 +387,23 @@ describe('self-protection: who may write the protected objects', () => {
     const message = deniedMessage(input('UPDATE', target, OUTSIDER, { object: scale(0), oldObject: scale(2) }), 'scale');
     assert.ok(message.startsWith('cordon-guard-protect: UPDATE of deployments/scale "cordon-guard/cordon-guard" by "mallory" refused'), message);
     for (const who of [ADMIN, MEMBER]) assertAllowed(input('UPDATE', target, who, { object: scale(0), oldObject: scale(2) }), who.username);
+    // Another subresource (status, written by the controller manager) is not matched.
+    const status = { ...target, subResource: 'status' };
+    const deployment = stored(named('Deployment', 'cordon-guard'));
+    assert.deepEqual(admission().evaluate(input('UPDATE', status, OUTSIDER, { object: deployment, oldObject: deployment })), { result: 'not-matched' });
   });
 
   test('the admin group is the one the params name: changed there, it changes who may', () => {
     const params = paramsWith({ group: 'sre-oncall' });
-    for (const p of protectedObjects())
-      for (const w of writesOf(p)) {
-        assertAllowed(w.input(SRE, params), `bob: ${w.what}`);
-        assertAllowed(w.input(ADMIN, params), `admin: ${w.what}`);
-        assert.ok(deniedMessage(w.input(MEMBER, params), `carol: ${w.what}`).includes('only system:masters or group sre-oncall may change'));
-      }
+    for (const w of allWrites().filter((x) => !x.createsParams)) {
+      assertAllowed(w.input(SRE, params), `bob: ${w.what}`);
+      assertAllowed(w.input(ADMIN, params), `admin: ${w.what}`);
+      assert.ok(deniedMessage(w.input(MEMBER, params), `carol: ${w.what}`).includes('refused: only system:masters or group sre-oncall may change'));
+    }
   });
 
   test('params that name no group leave system:masters alone, and say so', () => {
-    const [w] = writesOf(protectedObjects()[0] ?? assert.fail('no protected object'));
+    const [w] = allWrites();
     assert.ok(w !== undefined);
     for (const params of [paramsWith(undefined), paramsWith({}), paramsWith({ group: '' }), paramsWith({ groups: 'cordon-guard-admins' })]) {
       assertAllowed(w.input(ADMIN, params), JSON.stringify(params.data));
@@ -373,8 +412,23 @@ describe('self-protection: who may write the protected objects', () => {
     }
   });
 
+  test('without the params ConfigMap every write is refused, to system:masters too, but system:masters may create it again', () => {
+    for (const w of allWrites())
+      for (const who of [ADMIN, MEMBER, OUTSIDER]) {
+        const outcome = admission().evaluate(w.input(who, null));
+        if (w.createsParams && who === ADMIN) assert.deepEqual(outcome, { result: 'allowed' }, w.what);
+        else if (w.createsParams) assert.equal(outcome.result === 'denied' && outcome.policy, PARAMS_POLICY, `${who.username}: ${w.what}`);
+        else
+          assert.deepEqual(
+            outcome,
+            { result: 'denied', policy: POLICY, reason: 'Invalid', message: 'failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction' },
+            `${who.username}: ${w.what}`,
+          );
+      }
+  });
+
   test('a group named like a part of an admin group, or a user named like the group, is no admin', () => {
-    const [w] = writesOf(protectedObjects()[0] ?? assert.fail('no protected object'));
+    const [w] = allWrites();
     assert.ok(w !== undefined);
     for (const who of [
       { username: 'cordon-guard-admins', groups: ['system:authenticated'] },
