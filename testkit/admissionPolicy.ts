@@ -30,19 +30,8 @@
 //   controller manager), cost limits, authorizer, namespaceObject, auditAnnotations.
 import assert from 'node:assert/strict';
 import { CelScalar, celEnv, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
+import { toCel } from './cel.ts';
 import { isObj, list, obj, str, type Json, type Obj } from './manifests.ts';
-
-/** A JSON value as the API server hands it to CEL: objects as maps, integers as ints. */
-function toCel(value: Json): CelInput {
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (isObj(value)) {
-    const out: { [key: string]: CelInput } = {};
-    for (const [key, item] of Object.entries(value)) out[key] = toCel(item);
-    return out;
-  }
-  return value;
-}
 
 export interface PolicyInput {
   /** The admission attributes as CEL sees them (see above); the rules are matched on them too. */
