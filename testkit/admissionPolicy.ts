@@ -29,9 +29,9 @@
 // - Not here: type checking (the API server only warns about type errors, and only from the
 //   controller manager), cost limits, authorizer, namespaceObject, auditAnnotations.
 import assert from 'node:assert/strict';
-import { CelScalar, celEnv, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
+import { CelScalar, celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import { toCel } from './cel.ts';
-import { isObj, list, obj, str, type Json, type Obj } from './manifests.ts';
+import { list, obj, str, type Json, type Obj } from './manifests.ts';
 
 export interface PolicyInput {
   /** The admission attributes as CEL sees them (see above); the rules are matched on them too. */
