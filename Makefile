@@ -21,7 +21,7 @@ IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean
+.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -80,6 +80,11 @@ k8s-binaries:
 
 e2e: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
+
+# The audit-log fixtures of src/plugin/auditLog.test.ts, recorded from the real API server
+# (src/plugin/fixtures/README.md says how).
+audit-fixtures: build k8s-binaries
+	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) node testkit/e2e/recordAuditFixtures.ts
 
 # Drain, certificate rotation and 100 policy rewrites, each under 300 requests/s for 20 s.
 soak: build
