@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input.
+// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input;
+// the plugin's start, end and list: 1 when the API server refused a step or the node is not found.
 import { text } from 'node:stream/consumers';
-import { USAGE, UsageError, parseCommandLine } from './cli/args.ts';
+import { USAGE, parseCommandLine } from './cli/args.ts';
+import { UsageError } from './cli/usageError.ts';
 import { runCheck } from './commands/check.ts';
-import { runServe } from './commands/serve.ts';
+import { runClusterCommand } from './plugin/clusterCommand.ts';
+import { runCulprits } from './plugin/culprits.ts';
+
+const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
 
 async function main(): Promise<number> {
   let options;
@@ -24,9 +29,18 @@ async function main(): Promise<number> {
         stderr: (t) => process.stderr.write(t),
         readStdin: () => text(process.stdin),
       });
-    case 'serve':
+    case 'serve': {
+      // express, pino and prom-client take most of a second to load: the plugin's commands skip them.
+      const { runServe } = await import('./commands/serve.ts');
       await runServe(options);
       return 0;
+    }
+    case 'start':
+    case 'end':
+    case 'list':
+      return runClusterCommand(options, io);
+    case 'culprits':
+      return runCulprits(options, io);
   }
 }
 
