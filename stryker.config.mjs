@@ -1,4 +1,5 @@
-// Mutation testing of the policy engine (src/policy) and the wire module (src/admission).
+// Mutation testing of the pure core: the policy engine (src/policy), the wire module
+// (src/admission) and the text module (src/text).
 // Run: `npx stryker run` (the Makefile's `mutation` target). Reports land in reports/mutation/.
 //
 // Test runner: @stryker-mutator/tap-runner. Node's own test runner prints TAP with
@@ -16,25 +17,16 @@ export default {
   plugins: ['@stryker-mutator/tap-runner'],
   coverageAnalysis: 'perTest',
   tap: {
-    // The pure tests beside the policy engine and the wire module. fileSource.test.ts exercises
-    // file watching (I/O), and fileSource.ts is not mutated, so it is left out.
-    testFiles: ['src/policy/!(fileSource).test.ts', 'src/admission/*.test.ts'],
+    // The tests beside the pure core: the policy engine, the wire module and the text module.
+    testFiles: ['src/policy/*.test.ts', 'src/admission/*.test.ts', 'src/text/*.test.ts'],
     nodeArgs: ['--test-reporter=tap'],
     forceBail: true,
   },
-  mutate: [
-    'src/policy/**/*.ts',
-    'src/admission/**/*.ts',
-    '!**/*.test.ts',
-    // These three do I/O (file watching, the Kubernetes API, hot reload); the end-to-end and
-    // server suites test them, not the unit tests above.
-    '!src/policy/fileSource.ts',
-    '!src/policy/configMapSource.ts',
-    '!src/policy/store.ts',
-  ],
+  // The whole pure core, with no file left out by name; only tests are not mutated.
+  mutate: ['src/policy/**/*.ts', 'src/admission/**/*.ts', 'src/text/**/*.ts', '!**/*.test.ts'],
   // The sandbox holds only what the tests read: the sources, package.json (for "type": "module")
   // and the example policy. node_modules is symlinked into it, never copied.
-  ignorePatterns: ['/*', '!/src', '!/examples', '!/package.json', '!/tsconfig.json'],
+  ignorePatterns: ['/*', '!/src', '!/testkit', '!/examples', '!/package.json', '!/tsconfig.json'],
   symlinkNodeModules: true,
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,

@@ -20,7 +20,7 @@ const server = createServer(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      let uid = '';
+      let uid: string;
       try {
         const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { apiVersion?: string; request?: { uid?: string } };
         uid = String(review.request?.uid ?? '');

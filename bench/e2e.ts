@@ -24,7 +24,7 @@ const VAP_NAME = 'cordon-guard-bench';
 const PARAMS = { namespace: 'default', name: 'cordon-guard-vap-params' };
 
 /** The maintenance rule of POLICY.md as CEL, with the allowlist from the ConfigMap. */
-export function vapObjects(): Record<string, unknown>[] {
+function vapObjects(): Record<string, unknown>[] {
   return [
     {
       apiVersion: 'v1',
@@ -92,11 +92,11 @@ export function vapObjects(): Record<string, unknown>[] {
  * ValidatingAdmissionPolicy above. "candidate ...": the same webhooks served by another build.
  */
 export type Config = 'none' | 'webhook' | 'webhook+mutate' | 'vap' | 'candidate webhook' | 'candidate webhook+mutate';
-export const CONFIGS: readonly Config[] = ['none', 'webhook', 'webhook+mutate', 'vap'];
-export const CANDIDATE_CONFIGS: readonly Config[] = ['candidate webhook', 'candidate webhook+mutate'];
+const CONFIGS: readonly Config[] = ['none', 'webhook', 'webhook+mutate', 'vap'];
+const CANDIDATE_CONFIGS: readonly Config[] = ['candidate webhook', 'candidate webhook+mutate'];
 type Path = 'none' | 'webhook' | 'webhook+mutate' | 'vap';
 const pathOf = (config: Config): Path => config.replace('candidate ', '') as Path;
-export type Kind = 'uncordon-denied' | 'uncordon-allowed' | 'label';
+type Kind = 'uncordon-denied' | 'uncordon-allowed' | 'label';
 
 export interface E2eResult {
   configs: Config[];
@@ -168,7 +168,7 @@ async function admissionSums(api: Api): Promise<AdmissionSums> {
     entry[field] += value;
   };
   for (const m of text.matchAll(/^apiserver_admission_(webhook|controller|step)_admission_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
-    const labels = Object.fromEntries([...m[3]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const labels = Object.fromEntries([...m[3]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])) as Record<string, string | undefined>;
     if (labels.operation !== 'UPDATE') continue;
     const key = m[1] === 'webhook' ? `webhook ${labels.name}` : m[1] === 'controller' ? `plugin ${labels.name}` : `step ${labels.type}`;
     add(key, m[2] as 'sum' | 'count', Number(m[4]));
@@ -244,7 +244,7 @@ async function measure(api: Api, guard: Server, config: Config, iterations: numb
   return { labelPatches: Math.ceil((iterations + warmup) / 10), labelCalls };
 }
 
-async function applyJson(cp: ControlPlane, name: string, objects: Record<string, unknown>[]): Promise<void> {
+function applyJson(cp: ControlPlane, name: string, objects: Record<string, unknown>[]): void {
   const file = join(cp.dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
   cp.kubectlOk(['apply', '-f', file]);
@@ -273,8 +273,8 @@ async function switchTo(cp: ControlPlane, api: Api, guard: Server, caPem: string
   cp.kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'cordon-guard', '--ignore-not-found']);
   const dryRun = '?dryRun=All';
   const viaWebhook = path === 'webhook' || path === 'webhook+mutate';
-  if (viaWebhook) await applyJson(cp, 'webhooks', webhookObjects(cp, guard, caPem, path === 'webhook+mutate') as unknown as Record<string, unknown>[]);
-  if (path === 'vap') await applyJson(cp, 'vap', vapObjects());
+  if (viaWebhook) applyJson(cp, 'webhooks', webhookObjects(cp, guard, caPem, path === 'webhook+mutate'));
+  if (path === 'vap') applyJson(cp, 'vap', vapObjects());
   // Until: the denial (if any) comes from the configured path, and an allowed uncordon no
   // longer (or now does) reach this cordon-guard, three times in a row.
   let streak = 0;

@@ -244,7 +244,7 @@ export async function saturate(
     requests,
     servername: 'localhost',
     tlsOptions: { ca: target.caPem },
-  } as autocannon.Options);
+  });
   return {
     target: target.name,
     mix: mix.name,

@@ -8,17 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../testkit/e2e/process.ts';
+import { imageNodeOptions } from '../testkit/manifests.ts';
 
-export const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
-export const DOCKERFILE = new URL('../Dockerfile', import.meta.url).pathname;
+const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 
 /** The image's `ENV NODE_OPTIONS="..."`: cordon-guard is benchmarked with the runtime flags it ships with. */
-export function imageNodeOptions(dockerfile = readFileSync(DOCKERFILE, 'utf8')): string {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
-  if (match === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="..."');
-  return match[1]!;
-}
-export const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
+const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 
 export interface TlsFiles {
   certFile: string;
@@ -108,7 +103,7 @@ export async function startCordonGuard(
   const stderr: string[] = [];
   collect(child, stderr);
   const inspectorUrl = options.inspect === true ? await inspectorUrlOf(stderr) : undefined;
-  let readyMs = Number.NaN;
+  let readyMs: number;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`cordon-guard exited with ${child.exitCode}: ${stderr.join('\n')}`);
     if ((await httpStatus(metricsPort, '/readyz')) === 200) {
@@ -130,9 +125,9 @@ export async function startBaseline(tls: TlsFiles, options: { inspect?: boolean 
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
   const inspectorUrl = options.inspect === true ? await inspectorUrlOf(stderr) : undefined;
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
     child.once('exit', (code) => reject(new Error(`baseline exited with ${code}: ${stderr.join('\n')}`)));
@@ -188,7 +183,7 @@ export class RssSampler {
 export function busyCompilers(): string[] {
   const names = new Set(['go', 'compile', 'link', 'cgo', 'cc1', 'cc1plus', 'rustc', 'javac', 'tsc']);
   const found: string[] = [];
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
@@ -206,7 +201,7 @@ export function busyCompilers(): string[] {
 }
 
 /** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line;

@@ -9,7 +9,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../src/observability/metrics.ts';
 import { PolicyStore } from '../src/sources/store.ts';
 import type { Policy } from '../src/policy/types.ts';
-import { createAdmissionObserver, createMutationObserver, type ViolationRecorder } from '../src/server/admissionObserver.ts';
+import { createAnswerObserver, type AnswerObserver, type ViolationRecorder } from '../src/server/admissionObserver.ts';
 import { createAdmissionServer } from '../src/server/admissionServer.ts';
 import { createApp } from '../src/server/app.ts';
 import { makeSelfSignedPair } from '../src/tls/selfSigned.ts';
@@ -26,7 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder; now?: () => Date; timeouts?: { headersMs: number; requestMs: number } } = {}): Promise<TestServer> {
+export async function startTestServer(options: { policy?: Policy; events?: ViolationRecorder; observe?: AnswerObserver; now?: () => Date; timeouts?: { headersMs: number; requestMs: number } } = {}): Promise<TestServer> {
   const logs = new LogCapture();
   const logger = createLogger('debug', logs);
   const metrics = createMetrics({ defaultMetrics: false });
@@ -34,8 +34,7 @@ export async function startTestServer(options: { policy?: Policy; events?: Viola
   const { serving, caFile } = makeSelfSignedPair(join(mkdtempSync(join(tmpdir(), 'cg-test-')), 'ca.crt'));
   const app = createApp({
     policy: () => store.current(),
-    observe: createAdmissionObserver({ logger, metrics, events: options.events }),
-    observeMutation: createMutationObserver({ logger, metrics }),
+    observe: options.observe ?? createAnswerObserver({ logger, metrics, events: options.events }),
     now: options.now,
     logger,
     metrics,

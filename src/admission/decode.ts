@@ -10,6 +10,8 @@ import {
   type KubeObject,
   type UserInfo,
 } from './types.ts';
+import { errorMessage } from '../text/errors.ts';
+import { isPlainObject, ownField } from './json.ts';
 
 export type DecodeResult = { ok: true; review: AdmissionReview } | { ok: false; error: string };
 
@@ -27,24 +29,16 @@ function quote(value: unknown): string {
   return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Reads an own property only, so that keys such as `__proto__` are plain data. */
-function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
 
 function optionalString(obj: Record<string, unknown>, key: string, path: string): string {
-  const value = own(obj, key);
+  const value = ownField(obj, key);
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new DecodeError(`${path}.${key} must be a string`);
   return value;
 }
 
 function optionalObject(obj: Record<string, unknown>, key: string, path: string): KubeObject | null {
-  const value = own(obj, key);
+  const value = ownField(obj, key);
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) throw new DecodeError(`${path}.${key} must be an object`);
   return value;
@@ -85,7 +79,7 @@ function decodeUserInfo(obj: Record<string, unknown>, path: string): UserInfo {
   return {
     username: optionalString(value, 'username', at),
     uid: optionalString(value, 'uid', at),
-    groups: stringList(own(value, 'groups'), `${at}.groups`),
+    groups: stringList(ownField(value, 'groups'), `${at}.groups`),
     extra,
   };
 }
@@ -93,9 +87,9 @@ function decodeUserInfo(obj: Record<string, unknown>, path: string): UserInfo {
 function decodeRequest(value: unknown): AdmissionRequest {
   if (value === undefined || value === null) throw new DecodeError('request is missing');
   if (!isPlainObject(value)) throw new DecodeError('request must be an object');
-  const uid = own(value, 'uid');
+  const uid = ownField(value, 'uid');
   if (typeof uid !== 'string' || uid === '') throw new DecodeError('request.uid must be a non-empty string');
-  const dryRun = own(value, 'dryRun');
+  const dryRun = ownField(value, 'dryRun');
   if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') {
     throw new DecodeError('request.dryRun must be a boolean');
   }
@@ -126,15 +120,27 @@ function decodeApiVersion(value: unknown): AdmissionApiVersion {
   return known;
 }
 
+/** A request body as read off the wire: empty and non-JSON bodies are named errors too. */
+export function parseAdmissionReview(body: string): DecodeResult {
+  if (body.length === 0) return { ok: false, error: 'body is empty; expected an AdmissionReview' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, error: `body is not valid JSON: ${errorMessage(err)}` };
+  }
+  return decodeAdmissionReview(parsed);
+}
+
 export function decodeAdmissionReview(body: unknown): DecodeResult {
   try {
     if (!isPlainObject(body)) return { ok: false, error: 'body must be a JSON object (an AdmissionReview)' };
-    const kind = own(body, 'kind');
+    const kind = ownField(body, 'kind');
     if (kind !== undefined && kind !== 'AdmissionReview') {
       return { ok: false, error: `kind must be "AdmissionReview", got ${quote(kind)}` };
     }
-    const apiVersion = decodeApiVersion(own(body, 'apiVersion'));
-    return { ok: true, review: { apiVersion, request: decodeRequest(own(body, 'request')) } };
+    const apiVersion = decodeApiVersion(ownField(body, 'apiVersion'));
+    return { ok: true, review: { apiVersion, request: decodeRequest(ownField(body, 'request')) } };
   } catch (err) {
     if (err instanceof DecodeError) return { ok: false, error: err.message };
     throw err;

@@ -80,6 +80,12 @@ function parsePort(text: string, name: string): number {
   return port;
 }
 
+/** Seconds as a plain decimal (`5`, `0.5`): no hex, exponents, signs or spaces. */
+function parseSeconds(text: string, name: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`${name} must be a number of seconds such as 5 or 0.5, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
 function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const { values } = parseArgs({ args, options: SERVE_FLAGS, strict: true, allowPositionals: false });
   const text = (flag: ServeFlag): string | undefined => {
@@ -94,6 +100,14 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
     const fromEnv = env[envName(name)];
     return fromEnv === undefined || fromEnv === '' ? undefined : parseBoolean(fromEnv, envName(name));
   };
+  // A flag wins over the environment, but two flags (or two variables) that say opposite
+  // things are a mistake to report, not a tie to break silently.
+  const eventsFlag = values.events === true;
+  const noEventsFlag = values['no-events'] === true;
+  if (eventsFlag && noEventsFlag) throw new UsageError('--events and --no-events contradict each other; give one');
+  if (!eventsFlag && !noEventsFlag && flag('events') === true && flag('no-events') === true) {
+    throw new UsageError(`${envName('events')} and ${envName('no-events')} contradict each other; set one`);
+  }
 
   const certPath = text('tls-cert');
   const keyPath = text('tls-key');
@@ -103,6 +117,9 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   }
   if (!selfSigned && (certPath === undefined || keyPath === undefined)) {
     throw new UsageError('give both --tls-cert and --tls-key, or --self-signed for local use');
+  }
+  if (!selfSigned && text('self-signed-ca-file') !== undefined) {
+    throw new UsageError('--self-signed-ca-file only applies with --self-signed (with --tls-cert the CA is yours already)');
   }
 
   const policyFile = text('policy-file');
@@ -120,11 +137,12 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
 
   const logLevel = text('log-level') ?? 'info';
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
-  const drainText = text('drain-seconds') ?? '5';
-  const drainSeconds = Number(drainText);
-  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new UsageError(`--drain-seconds must be a number >= 0`);
-  const noEvents = flag('no-events') === true;
-  const events = noEvents ? false : flag('events');
+  const drainSeconds = parseSeconds(text('drain-seconds') ?? '5', '--drain-seconds');
+  const events = noEventsFlag ? false : eventsFlag ? true : flag('no-events') === true ? false : flag('events');
+  const kubeconfig = text('kubeconfig');
+  if (kubeconfig !== undefined && policy.kind !== 'configmap' && events !== true) {
+    throw new UsageError('--kubeconfig is only used with --policy-configmap or --events; without them cordon-guard never calls the API server');
+  }
 
   return {
     command: 'serve',
@@ -137,7 +155,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
         : { kind: 'files', certPath, keyPath },
     clientCaPath: text('client-ca'),
     policy,
-    kubeconfig: text('kubeconfig'),
+    kubeconfig,
     events,
     drainSeconds,
     logLevel,

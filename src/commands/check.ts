@@ -1,10 +1,10 @@
 // `cordon-guard check`: the offline what-if. Same decode, judge and encode as the server.
 import { readFile } from 'node:fs/promises';
-import { decodeAdmissionReview } from '../admission/decode.ts';
-import { allowed, encodeReview, patched } from '../admission/reply.ts';
-import { cordonStampMutation } from '../policy/mutation.ts';
+import { parseAdmissionReview } from '../admission/decode.ts';
+import { encodeReview } from '../admission/reply.ts';
+import { answer } from '../policy/answer.ts';
 import { defaultPolicy, parsePolicyDocument } from '../policy/document.ts';
-import { judge } from '../policy/judge.ts';
+import { errorMessage } from '../text/errors.ts';
 import type { Policy } from '../policy/types.ts';
 import type { CheckOptions } from '../cli/args.ts';
 
@@ -29,7 +29,7 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
     try {
       text = await readInput(options.policyFile, io);
     } catch (err) {
-      io.stderr(`cordon-guard check: cannot read policy file: ${(err as Error).message}\n`);
+      io.stderr(`cordon-guard check: cannot read policy file: ${errorMessage(err)}\n`);
       return EXIT_BAD_INPUT;
     }
     const parsed = parsePolicyDocument(text, `file ${options.policyFile}`);
@@ -40,27 +40,27 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
     policy = parsed.policy;
   }
 
-  let body: unknown;
+  let reviewText: string;
   try {
-    body = JSON.parse(await readInput(options.reviewFile, io));
+    reviewText = await readInput(options.reviewFile, io);
   } catch (err) {
-    io.stderr(`cordon-guard check: cannot read review ${options.reviewFile}: ${(err as Error).message}\n`);
+    io.stderr(`cordon-guard check: cannot read review ${options.reviewFile}: ${errorMessage(err)}\n`);
     return EXIT_BAD_INPUT;
   }
-  const decoded = decodeAdmissionReview(body);
+  const decoded = parseAdmissionReview(reviewText);
   if (!decoded.ok) {
     io.stderr(`cordon-guard check: invalid review ${options.reviewFile}: ${decoded.error}\n`);
     return EXIT_BAD_INPUT;
   }
   const { apiVersion, request } = decoded.review;
-  if (options.mutate) {
-    const { patch } = cordonStampMutation(request, new Date());
-    io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, patch.length === 0 ? allowed() : patched(patch)), null, 2)}\n`);
+  // The server's own answer function: `check` cannot answer otherwise than `serve`.
+  const result = answer(options.mutate ? 'mutate' : 'validate', request, policy, new Date());
+  io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, result.reply), null, 2)}\n`);
+  if (result.endpoint === 'mutate') {
+    const { patch } = result.mutation;
     io.stderr(patch.length === 0 ? 'no patch: not a cordon or uncordon\n' : `JSON Patch: ${JSON.stringify(patch)}\n`);
     return EXIT_ALLOWED;
   }
-  const judgement = judge(request, policy);
-  io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, judgement.reply), null, 2)}\n`);
-  if (judgement.decision === 'errored') return EXIT_BAD_INPUT;
-  return judgement.reply.allowed ? EXIT_ALLOWED : EXIT_DENIED;
+  if (result.judgement.decision === 'errored') return EXIT_BAD_INPUT;
+  return result.reply.allowed ? EXIT_ALLOWED : EXIT_DENIED;
 }

@@ -9,7 +9,7 @@ import type { ClusterParts } from '../kube/cluster.ts';
 import { FilePolicySource } from '../sources/fileSource.ts';
 import type { PolicySource } from '../sources/policySource.ts';
 import { PolicyStore } from '../sources/store.ts';
-import { createAdmissionObserver, createMutationObserver } from '../server/admissionObserver.ts';
+import { createAnswerObserver } from '../server/admissionObserver.ts';
 import { createAdmissionServer, rotateKeyPair } from '../server/admissionServer.ts';
 import { createApp } from '../server/app.ts';
 import { createOpsServer } from '../server/opsServer.ts';
@@ -71,8 +71,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   const app = createApp({
     policy: () => store.current(),
-    observe: createAdmissionObserver({ logger, metrics, events }),
-    observeMutation: createMutationObserver({ logger, metrics }),
+    observe: createAnswerObserver({ logger, metrics, events }),
     logger,
     metrics,
     isDraining: () => draining,
@@ -102,7 +101,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
     await closed;
     clearTimeout(force);
-    tls.watcher?.stop();
+    await tls.watcher?.stop();
     await source?.stop();
     await Promise.race([events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await new Promise((r) => ops.close(r));

@@ -1,5 +1,5 @@
 // Everything that talks to the API server, loaded only when serve needs it: importing
-// @kubernetes/client-node costs about 450 ms of start-up.
+// @kubernetes/client-node is most of the start-up time of a process that needs none of it.
 import type { ServeOptions } from '../cli/args.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';

@@ -37,14 +37,14 @@ function setup(options: { queueLimit?: number } = {}) {
 function rogue(username = 'system:serviceaccount:system-upgrade:system-upgrade', mode: 'enforce' | 'warn' | 'audit' = 'enforce') {
   const request = requestOf({ username, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: makeNode({ cordoned: false, annotations: MAINTENANCE }) });
   const policy = policyWith({ mode });
-  return { request, judgement: judge(request, policy), policy };
+  return { request, judgement: judge(request, policy) };
 }
 
 describe('violation Events', () => {
   it('a denial becomes a Warning Event on the Node that kubectl describe node finds', async () => {
     const { client, recorder } = setup();
-    const { request, judgement, policy } = rogue();
-    recorder.record(request, judgement, policy);
+    const { request, judgement } = rogue();
+    recorder.record(request, judgement);
     await recorder.flush();
     assert.equal(client.created.length, 1);
     const { namespace, event } = client.created[0]!;
@@ -72,8 +72,8 @@ describe('violation Events', () => {
   it('names warn and audit outcomes in the reason', async () => {
     const { client, recorder } = setup();
     for (const mode of ['warn', 'audit'] as const) {
-      const { request, judgement, policy } = rogue(`user-${mode}`, mode);
-      recorder.record(request, judgement, policy);
+      const { request, judgement } = rogue(`user-${mode}`, mode);
+      recorder.record(request, judgement);
     }
     await recorder.flush();
     assert.deepEqual(client.created.map((c) => c.event.reason), ['UncordonWarned', 'UncordonAudited']);
@@ -81,18 +81,18 @@ describe('violation Events', () => {
 
   it('folds repeats of the same node, requester and reason within 10 minutes into the series count', async () => {
     const { client, recorder, advance } = setup();
-    const { request, judgement, policy } = rogue();
+    const { request, judgement } = rogue();
     for (let i = 0; i < 3; i++) {
-      recorder.record(request, judgement, policy);
+      recorder.record(request, judgement);
       advance(60_000);
     }
     const other = rogue('someone-else');
-    recorder.record(other.request, other.judgement, other.policy);
+    recorder.record(other.request, other.judgement);
     await recorder.flush();
     assert.equal(client.created.length, 2);
     assert.deepEqual(client.series.map((s) => s.count), [2, 3]);
     advance(SERIES_WINDOW_MS);
-    recorder.record(request, judgement, policy);
+    recorder.record(request, judgement);
     await recorder.flush();
     assert.equal(client.created.length, 3, 'a repeat after the window starts a new Event');
   });
@@ -103,8 +103,8 @@ describe('violation Events', () => {
     client.gate = new Promise((r) => (release = r));
     const started = performance.now();
     for (let i = 0; i < 20; i++) {
-      const { request, judgement, policy } = rogue(`user-${i}`);
-      recorder.record(request, judgement, policy);
+      const { request, judgement } = rogue(`user-${i}`);
+      recorder.record(request, judgement);
     }
     assert.ok(performance.now() - started < 50, 'record must return at once');
     release();
@@ -117,13 +117,13 @@ describe('violation Events', () => {
   it('counts an Event the API server refuses as dropped, and keeps going', async () => {
     const { client, metrics, recorder } = setup();
     client.fail = true;
-    const { request, judgement, policy } = rogue();
-    recorder.record(request, judgement, policy);
+    const { request, judgement } = rogue();
+    recorder.record(request, judgement);
     await recorder.flush();
     assert.match(await metrics.registry.metrics(), /cordon_guard_events_dropped_total 1/);
     client.fail = false;
     const other = rogue('another');
-    recorder.record(other.request, other.judgement, other.policy);
+    recorder.record(other.request, other.judgement);
     await recorder.flush();
     assert.equal(client.created.length, 1);
   });

@@ -8,7 +8,6 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Judgement } from '../policy/judge.ts';
 import { withinBytes } from '../text/text.ts';
-import type { Policy } from '../policy/types.ts';
 import type { ViolationRecorder } from '../server/admissionObserver.ts';
 
 export const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
@@ -68,7 +67,7 @@ const ACTIONS = {
   'annotation-removal': { reason: 'MaintenanceAnnotationRemoval', action: 'RemoveMaintenanceAnnotation' },
   'stamp-change': { reason: 'CordonStampChange', action: 'ChangeCordonStamp' },
 } as const;
-const OUTCOMES = { denied: 'Denied', warned: 'Warned', audited: 'Audited', allowed: 'Allowed', errored: 'Errored' } as const;
+const OUTCOMES = { denied: 'Denied', warned: 'Warned', audited: 'Audited' } as const;
 
 export class EventRecorder implements ViolationRecorder {
   readonly #client: EventsClient;
@@ -90,9 +89,9 @@ export class EventRecorder implements ViolationRecorder {
     this.#instance = deps.instance ?? `cordon-guard-${hostname()}`;
   }
 
-  record(request: AdmissionRequest, judgement: Judgement, _policy: Policy): void {
+  record(request: AdmissionRequest, judgement: Judgement): void {
+    if (judgement.decision === 'allowed' || judgement.decision === 'errored') return;
     const { evaluation } = judgement;
-    if (evaluation.verdict !== 'violation') return;
     const { reason, action } = ACTIONS[evaluation.transition];
     const eventReason = `${reason}${OUTCOMES[judgement.decision]}`;
     this.enqueue({

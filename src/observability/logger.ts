@@ -31,9 +31,9 @@ export const LOG_FLUSH_INTERVAL_MS = 500;
 
 /**
  * stdout, written in batches of 4 KiB or every LOG_FLUSH_INTERVAL_MS, off the event loop.
- * An async write per line is a syscall and a thread handoff per line: with half the requests
- * logging a violation, the server used 334 us of CPU per request that way and 270 us with
- * batches (one interleaved run). Not sync writes: a stalled log reader must not stall answers.
+ * An async write per line is a syscall and a thread handoff per line, a visible share of a
+ * request's CPU when half the requests log a violation (README, Performance). Not sync writes:
+ * a stalled log reader must not stall answers.
  * pino flushes what is buffered when the process exits, crash included.
  */
 export function stdoutDestination(): DestinationStream {
@@ -56,8 +56,8 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
 /**
  * A child for lines that cordon-guard builds field by field from values that cannot carry
  * credentials (the admission lines: uid, node, user, groups, reason, patch). REDACTED_PATHS can
- * match none of their fields, yet walking them for the wildcard paths cost about 30 us a line
- * (40 us against 10 us measured), a tenth of a request's CPU.
+ * match none of their fields, yet walking them for the wildcard paths costs several times the
+ * line itself.
  */
 export function forBuiltLines(logger: Logger): Logger {
   return logger.child({}, { redact: [] });

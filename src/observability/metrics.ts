@@ -13,6 +13,7 @@ export interface Metrics {
   policyGeneration: Gauge;
   eventsDropped: Counter;
   malformedRequests: Counter<'endpoint' | 'status'>;
+  observerFailures: Counter<'endpoint'>;
   /** The requester label value, capped in cardinality. */
   requesterLabel(username: string): string;
 }
@@ -31,7 +32,7 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
     }),
     admissionDuration: new Histogram({
       name: 'cordon_guard_admission_duration_seconds',
-      help: 'Time from a decoded review to its encoded answer.',
+      help: 'Time from the start of reading a review (body read and JSON parse included) to its encoded answer.',
       labelNames: ['endpoint'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
@@ -62,6 +63,12 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       name: 'cordon_guard_malformed_requests_total',
       help: 'Requests refused before judgement (bad JSON, content type, size, envelope).',
       labelNames: ['endpoint', 'status'],
+      registers: [registry],
+    }),
+    observerFailures: new Counter({
+      name: 'cordon_guard_observer_failures_total',
+      help: 'Answers sent whose log line, metrics or Event could not be recorded, by endpoint.',
+      labelNames: ['endpoint'],
       registers: [registry],
     }),
     requesterLabel(username) {

@@ -4,14 +4,13 @@ import type { AdmissionRequest } from '../admission/types.ts';
 import { evaluate } from './engine.ts';
 import type { Evaluation, Policy } from './types.ts';
 
-/** What happened to the request, as logged and counted. */
-type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'errored';
+type Violation = Extract<Evaluation, { verdict: 'violation' }>;
 
-export interface Judgement {
-  evaluation: Evaluation;
-  decision: Decision;
-  reply: Reply;
-}
+/** What happened to the request, as logged and counted; a violation's decision is its mode's. */
+export type Judgement =
+  | { evaluation: Extract<Evaluation, { verdict: 'allow' }>; decision: 'allowed'; reply: Reply }
+  | { evaluation: Violation; decision: 'denied' | 'warned' | 'audited'; reply: Reply }
+  | { evaluation: Extract<Evaluation, { verdict: 'errored' }>; decision: 'errored'; reply: Reply };
 
 export function judge(request: AdmissionRequest, policy: Policy): Judgement {
   const evaluation = evaluate(request, policy);

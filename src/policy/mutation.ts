@@ -1,6 +1,7 @@
 // /mutate: the JSON Patch that stamps a cordon with who did it, and removes the stamp on an
 // uncordon. Pure: the time is passed in.
 import { createPatch, type Operation } from 'rfc6902';
+import { isPlainObject, ownField } from '../admission/json.ts';
 import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
 import { annotation, isCordoned } from './nodeState.ts';
@@ -25,13 +26,8 @@ export function stampChange(request: AdmissionRequest): StampChange {
 
 /** Only the annotations, so the diff touches nothing else of the object. */
 function annotationsView(object: KubeObject): { metadata: { annotations?: Record<string, unknown> } } {
-  const metadata = object.metadata;
-  const annotations =
-    typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
-      ? (metadata as Record<string, unknown>).annotations
-      : undefined;
-  if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) return { metadata: {} };
-  return { metadata: { annotations: annotations as Record<string, unknown> } };
+  const annotations = ownField(ownField(object, 'metadata'), 'annotations');
+  return isPlainObject(annotations) ? { metadata: { annotations } } : { metadata: {} };
 }
 
 export interface CordonStampMutation {

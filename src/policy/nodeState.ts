@@ -1,11 +1,6 @@
 // The facts about a Node that the policy reads, defined once (POLICY.md "Definitions").
+import { ownField as field } from '../admission/json.ts';
 import type { KubeObject } from '../admission/types.ts';
-
-function field(obj: unknown, key: string): unknown {
-  return typeof obj === 'object' && obj !== null && !Array.isArray(obj) && Object.hasOwn(obj, key)
-    ? (obj as Record<string, unknown>)[key]
-    : undefined;
-}
 
 /** `spec.unschedulable === true`; absent, null or false is not cordoned. */
 export function isCordoned(node: KubeObject | null): boolean {

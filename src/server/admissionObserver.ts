@@ -6,13 +6,14 @@ import { reasonOf } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { Answer } from '../policy/answer.ts';
 import type { CordonStampMutation } from '../policy/mutation.ts';
 import { loggable, loggableDeep, quoted } from '../text/text.ts';
 import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
 export interface ViolationRecorder {
-  record(request: AdmissionRequest, judgement: Judgement, policy: Policy): void;
+  record(request: AdmissionRequest, judgement: Judgement): void;
 }
 
 export interface AdmissionObserverDeps {
@@ -49,7 +50,7 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
     const isViolation = evaluation.verdict === 'violation';
     const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
     if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
-    if (isViolation && !request.dryRun) events?.record(request, judgement, policy);
+    if (isViolation && !request.dryRun) events?.record(request, judgement);
 
     const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
     if (!judged || !logger.isLevelEnabled(level)) return;
@@ -87,5 +88,17 @@ export function createMutationObserver({ logger: parent, metrics }: Omit<Admissi
       { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
       `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${quoted(request.name, 253)} by ${quoted(request.userInfo.username, 253)}`,
     );
+  };
+}
+
+/** Both endpoints' observers behind the one call the server makes after each answer. */
+export type AnswerObserver = (request: AdmissionRequest, answer: Answer, policy: Policy, latencySeconds: number) => void;
+
+export function createAnswerObserver(deps: AdmissionObserverDeps): AnswerObserver {
+  const validate = createAdmissionObserver(deps);
+  const mutate = createMutationObserver(deps);
+  return (request, answer, policy, latencySeconds) => {
+    if (answer.endpoint === 'validate') validate(request, answer.judgement, policy, latencySeconds);
+    else mutate(request, answer.mutation, latencySeconds);
   };
 }

@@ -9,6 +9,15 @@ export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** A body trickling in slower than this is cut off. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** A TLS handshake must finish within this (Node's default is 120 s, long enough to hoard connections). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Open connections at once. The API server keeps a few keep-alive connections per replica; an
+ * idle TLS connection costs tens of kB, so thousands of them from a hostile pod would eat the
+ * pod's memory. Past the cap a new connection is closed as soon as it is accepted: refused at
+ * once, never left hanging. Connections already open (the API server's) keep being served.
+ */
+export const MAX_CONNECTIONS = 1024;
 
 // TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are always on).
 const TLS12_CIPHERS = [
@@ -26,6 +35,7 @@ export interface AdmissionServerOptions {
   clientCaPem?: string;
   /** Overrides for tests of slow clients; production uses the constants above. */
   timeouts?: { headersMs: number; requestMs: number };
+  maxConnections?: number;
 }
 
 export function createAdmissionServer(app: RequestListener, options: AdmissionServerOptions): Server {
@@ -39,6 +49,7 @@ export function createAdmissionServer(app: RequestListener, options: AdmissionSe
       ...(options.clientCaPem === undefined
         ? {}
         : { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true }),
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       keepAlive: true,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: options.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
@@ -49,6 +60,7 @@ export function createAdmissionServer(app: RequestListener, options: AdmissionSe
     app,
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   return server;
 }
 

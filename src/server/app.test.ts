@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { makeNode, makeReview, MAINTENANCE } from '../../testkit/fixtures.ts';
@@ -65,7 +65,7 @@ describe('the admission server over TLS', () => {
     ['a wrong content type', () => validate(rogue, 'text/plain'), 415, /content type must be application\/json/],
     ['no content type', () => validate(rogue, null), 415, /content type/],
     ['a gzip-encoded body', () => post(`${server.url}/validate`, rogue, { ca: server.ca, headers: { 'content-encoding': 'gzip' } }), 415, /content encoding "gzip" is not supported/],
-    ['a body over the 16 MiB limit', () => validate(Buffer.alloc(17 * 1024 * 1024, 0x20)), 413, /byte limit/],
+    ['a body over the 7 MiB limit', () => validate(Buffer.alloc(7 * 1024 * 1024 + 1, 0x20)), 413, /byte limit/],
     ['deeply nested JSON', () => validate(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 400, /JSON object/],
     ['a GET', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /no such endpoint/],
   ];
@@ -213,6 +213,55 @@ describe('the /mutate endpoint', () => {
       assert.deepEqual(other.json, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'm2', allowed: true } });
       const bad = await post(`${server.url}/mutate`, '{}', { ca: server.ca });
       assert.equal(bad.status, 400);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('what happens after the answer', () => {
+  it('an observer that throws costs neither the answer nor a "request refused": it is logged once and counted', async () => {
+    const server = await startTestServer({
+      observe: () => {
+        throw new Error('the Event queue is broken');
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await post(`${server.url}/validate`, rogue, { ca: server.ca });
+        assert.equal(res.status, 200);
+        const { response } = res.json as { response: { uid: string; allowed: boolean } };
+        assert.equal(response.uid, rogueAnswer.response.uid);
+        assert.equal(response.allowed, false, 'the default policy refuses this uncordon, observer or not');
+      }
+      const failures = server.logs.lines.filter((l) => /recording an answer failed/.test(l.msg));
+      assert.equal(failures.length, 1, 'three identical failures, one log line');
+      assert.equal(server.logs.lines.filter((l) => /request refused/.test(l.msg)).length, 0);
+      const text = await server.metrics.registry.metrics();
+      assert.match(text, /cordon_guard_observer_failures_total\{endpoint="\/validate"\} 3/);
+      assert.doesNotMatch(text, /cordon_guard_malformed_requests_total\{/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the duration histogram includes reading the body: a body sent in two parts 300 ms apart is timed from its first part', async () => {
+    const server = await startTestServer();
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${server.url}/validate`, { method: 'POST', ca: server.ca, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.write(rogue.slice(0, 100));
+        setTimeout(() => req.end(rogue.slice(100)), 300);
+      });
+      assert.equal(status, 200);
+      const text = await server.metrics.registry.metrics();
+      const sum = Number(/cordon_guard_admission_duration_seconds_sum\{endpoint="validate"\} ([0-9.e-]+)/.exec(text)?.[1]);
+      // Timed from the decoded review it would be well under 10 ms; timer slack allows a little under 300.
+      assert.ok(sum >= 0.25, `histogram sum ${sum}s for a request that took 300 ms to arrive`);
     } finally {
       await server.close();
     }

@@ -44,7 +44,7 @@ describe('the serving certificate files are watched', () => {
       writeFileSync(cert, pair.certPem);
       await waitFor('a read after the certificate was written', () => (watcher.reads > before ? true : undefined), 3000);
     } finally {
-      watcher.stop();
+      await watcher.stop();
     }
   });
 
@@ -71,7 +71,7 @@ describe('the serving certificate files are watched', () => {
       assert.equal(watcher.current.certPem, second.certPem);
       assert.ok(!JSON.stringify(logs.lines).includes('PRIVATE KEY'), 'the key never reaches the log');
     } finally {
-      watcher.stop();
+      await watcher.stop();
     }
   });
 
@@ -99,7 +99,7 @@ describe('the serving certificate files are watched', () => {
       // Well before the 10 s poll: the directory watch saw the swap.
       await waitFor('the swapped pair', () => (watcher.current.certPem === second.certPem ? true : undefined), 3000);
     } finally {
-      watcher.stop();
+      await watcher.stop();
     }
   });
 });

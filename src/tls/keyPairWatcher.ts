@@ -1,12 +1,11 @@
 // The serving certificate and key from files, re-read when they change (cert-manager and
 // Secret volumes rotate them in place). Read at start and fail fast; later, a bad pair is
-// logged and the last good one kept. fs.watch for speed, a poll for what watch misses.
-import { watch, type FSWatcher, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+// logged and the last good one kept.
+import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from '../observability/logger.ts';
-import { concernsMountedFile } from '../watch/mountedFile.ts';
+import { errorMessage } from '../text/errors.ts';
+import { MountedFiles } from '../watch/mountedFiles.ts';
 import type { PemKeyPair } from './certificates.ts';
 
 export interface KeyPairWatcherOptions {
@@ -23,29 +22,26 @@ function validateKeyPair(pair: PemKeyPair): void {
 }
 
 export class KeyPairWatcher {
-  readonly #certPath: string;
-  readonly #keyPath: string;
-  readonly #logger: Logger;
-  readonly #onChange: (pair: PemKeyPair) => void;
-  readonly #pollIntervalMs: number;
-  readonly #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  readonly #options: KeyPairWatcherOptions;
+  readonly #files: MountedFiles;
   #current: PemKeyPair;
   #lastBad: string | undefined;
-  #checking: Promise<void> = Promise.resolve();
-  #checkQueued = false;
-  #reads = 0;
 
   /** Reads and validates the pair now; throws if it is unusable, so startup fails fast. */
   constructor(options: KeyPairWatcherOptions) {
-    this.#certPath = resolve(options.certPath);
-    this.#keyPath = resolve(options.keyPath);
-    this.#logger = options.logger;
-    this.#onChange = options.onChange;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 5000;
-    const pair = { certPem: readFileSync(this.#certPath, 'utf8'), keyPem: readFileSync(this.#keyPath, 'utf8') };
+    this.#options = options;
+    const pair = { certPem: readFileSync(options.certPath, 'utf8'), keyPem: readFileSync(options.keyPath, 'utf8') };
     validateKeyPair(pair);
     this.#current = pair;
+    this.#files = new MountedFiles({
+      paths: [options.certPath, options.keyPath],
+      what: 'serving certificate',
+      logger: options.logger,
+      pollIntervalMs: options.pollIntervalMs ?? 5000,
+      onChange: ([certPem = '', keyPem = '']) => this.#offer({ certPem, keyPem }),
+      onReadError: (err) => this.#reportBad(`cannot read: ${errorMessage(err)}`),
+    });
+    this.#files.seed([pair.certPem, pair.keyPem]);
   }
 
   get current(): PemKeyPair {
@@ -54,72 +50,43 @@ export class KeyPairWatcher {
 
   /** How many times the pair has been re-read since start (for tests and debugging). */
   get reads(): number {
-    return this.#reads;
+    return this.#files.reads;
   }
 
   start(): void {
-    // Watch the directories: a Secret volume swaps a `..data` symlink, which a file watch never sees.
-    for (const dir of new Set([dirname(this.#certPath), dirname(this.#keyPath)])) {
-      try {
-        const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (concernsMountedFile(name, this.#certPath, this.#keyPath)) void this.check();
-        });
-        watcher.on('error', (err) => this.#logger.warn({ err, dir }, 'certificate watch failed; polling only'));
-        this.#watchers.push(watcher);
-      } catch (err) {
-        this.#logger.warn({ err, dir }, 'cannot watch the certificate directory; polling only');
-      }
-    }
-    this.#timer = setInterval(() => void this.check(), this.#pollIntervalMs);
-    this.#timer.unref();
+    this.#files.start();
   }
 
-  stop(): void {
-    for (const watcher of this.#watchers) watcher.close();
-    clearInterval(this.#timer);
+  stop(): Promise<void> {
+    return this.#files.stop();
   }
 
-  /**
-   * Re-reads both files; serialized so that a slower read never overwrites a newer pair. A burst
-   * of events while a read is waiting to start costs that one read: it starts after them all.
-   */
+  /** Re-reads both files now; a burst of calls costs one read. */
   check(): Promise<void> {
-    if (this.#checkQueued) return this.#checking;
-    this.#checkQueued = true;
-    this.#checking = this.#checking.then(() => {
-      this.#checkQueued = false;
-      return this.#checkOnce();
-    });
-    return this.#checking;
+    return this.#files.check();
   }
 
-  async #checkOnce(): Promise<void> {
-    this.#reads++;
-    let pair: PemKeyPair;
-    try {
-      const [certPem, keyPem] = await Promise.all([readFile(this.#certPath, 'utf8'), readFile(this.#keyPath, 'utf8')]);
-      pair = { certPem, keyPem };
-    } catch (err) {
-      this.#reportBad(`cannot read: ${(err as Error).message}`);
-      return;
-    }
+  #offer(pair: PemKeyPair): void {
     if (pair.certPem === this.#current.certPem && pair.keyPem === this.#current.keyPem) return;
     try {
       validateKeyPair(pair);
     } catch (err) {
       // Mid-rotation the cert may be new and the key old; the next event or poll sees both.
-      this.#reportBad(`unusable pair: ${(err as Error).message}`);
+      this.#reportBad(`unusable pair: ${errorMessage(err)}`);
       return;
     }
     this.#current = pair;
     this.#lastBad = undefined;
-    this.#onChange(pair);
-    this.#logger.info({ cert: this.#certPath }, 'serving certificate reloaded');
+    this.#options.onChange(pair);
+    this.#options.logger.info({ cert: this.#options.certPath }, 'serving certificate reloaded');
   }
 
   #reportBad(problem: string): void {
     if (problem === this.#lastBad) return;
     this.#lastBad = problem;
-    this.#logger.error({ cert: this.#certPath, key: this.#keyPath, problem }, `serving certificate not reloaded, keeping the last good pair: ${problem}`);
+    this.#options.logger.error(
+      { cert: this.#options.certPath, key: this.#options.keyPath, problem },
+      `serving certificate not reloaded, keeping the last good pair: ${problem}`,
+    );
   }
 }

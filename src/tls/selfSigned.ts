@@ -9,11 +9,11 @@ export interface SelfSignedPair {
   caFile: string;
 }
 
-export function makeSelfSignedPair(caFile: string | undefined, extraDnsNames: readonly string[] = []): SelfSignedPair {
+export function makeSelfSignedPair(caFile: string | undefined): SelfSignedPair {
   const ca = createCertificateAuthority('cordon-guard self-signed CA', 30);
   const serving = issueServingCertificate(ca, {
     commonName: 'localhost',
-    dnsNames: ['localhost', ...extraDnsNames],
+    dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1', '::1'],
     validityDays: 30,
   });

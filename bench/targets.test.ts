@@ -1,0 +1,100 @@
+// The target table: complete rows, unique keys, the JSON line's documented keys, and how a
+// figure is judged against its limit.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { Figures } from './figures.ts';
+import { headlineOf, ROWS, rowOf, TARGETS, targetText, verdictOf, type Target } from './targets.ts';
+
+/** The JSON line's keys as tests, docs and scripts read them today (more may follow, never fewer). */
+const CONTRACT = ['throughputRatio', 'p99Ms50img', 'p99RatioVsBaseline', 'p99Ms500img', 'rssMb', 'rssDriftPct', 'readyMs', 'e2eRatioVsVap'];
+
+const nothing: Figures = {
+  name: 'cordon-guard',
+  throughput: undefined,
+  p99at1000: undefined,
+  p99at200big: undefined,
+  peakMb: undefined,
+  rssRatio: Number.NaN,
+  drift: undefined,
+  baselineDrift: undefined,
+  readyMs: Number.NaN,
+  e2eRatio: undefined,
+  e2eMissing: 'skipped (--quick)',
+  e2e: undefined,
+  satRatio: () => undefined,
+  fixRatio: () => undefined,
+  fixed: () => undefined,
+};
+
+describe('the target table', () => {
+  it('gives every target a label, a comparison, a finite limit and a unit', () => {
+    assert.ok(TARGETS.length >= 8);
+    for (const row of TARGETS) {
+      assert.ok(row.target.label.length > 0, row.key);
+      assert.ok(row.target.comparison === '<=' || row.target.comparison === '>=', row.key);
+      assert.ok(Number.isFinite(row.target.limit), row.key);
+      assert.ok(row.unit.trim().length > 0, row.key);
+    }
+  });
+
+  it('gives every row a unit and whole decimals', () => {
+    for (const row of ROWS) {
+      assert.ok(row.unit.trim().length > 0, row.key);
+      assert.ok(Number.isInteger(row.digits) && row.digits >= 0, row.key);
+    }
+  });
+
+  it('has unique keys', () => {
+    const keys = ROWS.map((r) => r.key);
+    assert.equal(new Set(keys).size, keys.length);
+  });
+
+  it('keeps the JSON line\'s documented keys, in order, null when not measured', () => {
+    const headline = headlineOf(nothing);
+    assert.deepEqual(Object.keys(headline).filter((k) => CONTRACT.includes(k)), CONTRACT);
+    assert.ok(Object.values(headline).every((v) => v === null));
+  });
+
+  it('documents every key of the JSON line in bench/README.md', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    for (const key of Object.keys(headlineOf(nothing))) assert.ok(readme.includes(`\`${key}\``), key);
+  });
+
+  it('writes a target as label, comparison, limit and unit', () => {
+    assert.deepEqual(
+      TARGETS.map(targetText),
+      [
+        'throughput >= 0.9x baseline',
+        '50-image p99 at 1000 rps <= 3 ms',
+        '... and <= 1.2x baseline p99',
+        '500-image p99 at 200 rps <= 20 ms',
+        'peak RSS <= 1.25x baseline',
+        'RSS drift <= 10%',
+        'ready <= 1000 ms',
+        'e2e uncordon <= 1.25x VAP',
+      ],
+    );
+  });
+});
+
+describe('verdictOf', () => {
+  const throughput = rowOf('throughputRatio') as Target;
+  const ready = rowOf('readyMs') as Target;
+  const at = (ratio: number): Figures => ({ ...nothing, throughput: { key: 'all-updates/50', ratio, cpuRatio: 1 } });
+
+  it('meets a ">=" target at the limit and misses it below, on the unrounded figure', () => {
+    assert.equal(verdictOf(throughput, at(0.9)), 'met');
+    assert.equal(verdictOf(throughput, at(0.8999)), 'MISSED');
+    assert.equal(headlineOf(at(0.8999)).throughputRatio, 0.9);
+  });
+
+  it('meets a "<=" target at the limit and misses it above', () => {
+    assert.equal(verdictOf(ready, { ...nothing, readyMs: 1000 }), 'met');
+    assert.equal(verdictOf(ready, { ...nothing, readyMs: 1000.5 }), 'MISSED');
+  });
+
+  it('says n/a of a figure not measured', () => {
+    for (const row of TARGETS) assert.equal(verdictOf(row, nothing), 'n/a', row.key);
+  });
+});

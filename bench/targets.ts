@@ -1,0 +1,141 @@
+// The targets (issue 5) and the headline figures, one row each, defined once: the report's
+// Targets table, the verdicts, the final JSON line and the chart's target line all read this
+// table. A new figure or target is a new row.
+import type { Figures } from './figures.ts';
+import { int, ms, ratio } from './table.ts';
+
+type Comparison = '<=' | '>=';
+export type Verdict = 'met' | 'MISSED' | 'n/a';
+
+export interface Row {
+  /** The figure's key in the final JSON line and in results.json's summary; unique. */
+  key: string;
+  /** Left out of the JSON line: its keys are a contract (tests, docs, scripts read them). */
+  json?: false;
+  /** As written after the limit: "x baseline" (0.9x baseline), "ms" (3 ms), "%" (10%). */
+  unit: string;
+  /** Decimals in the JSON line. */
+  digits: number;
+  value: (f: Figures) => number | undefined;
+  /** The issue's limit; without one the row is a figure the JSON line reports, and nothing is judged. */
+  target?: { label: string; comparison: Comparison; limit: number };
+  /** The Targets table's cell; by default the value and its unit. */
+  cell?: (f: Figures) => string;
+}
+
+export type Target = Row & { target: NonNullable<Row['target']> };
+
+const pct = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(1)}%`);
+
+export const ROWS: readonly Row[] = [
+  {
+    key: 'throughputRatio',
+    unit: 'x baseline',
+    digits: 2,
+    value: (f) => f.throughput?.ratio,
+    target: { label: 'throughput', comparison: '>=', limit: 0.9 },
+    cell: (f) => `${ratio(f.throughput?.ratio)} (${f.throughput?.key ?? '-'}; CPU/req ${ratio(f.throughput?.cpuRatio)})`,
+  },
+  {
+    key: 'p99Ms50img',
+    unit: 'ms',
+    digits: 2,
+    value: (f) => f.p99at1000?.p99,
+    target: { label: '50-image p99 at 1000 rps', comparison: '<=', limit: 3 },
+    cell: (f) => `${ms(f.p99at1000?.p99)} ms (${f.p99at1000?.key ?? '-'})`,
+  },
+  {
+    key: 'p99RatioVsBaseline',
+    unit: 'x baseline p99',
+    digits: 2,
+    value: (f) => f.p99at1000?.ratio,
+    target: { label: '... and', comparison: '<=', limit: 1.2 },
+    cell: (f) => ratio(f.p99at1000?.ratio),
+  },
+  {
+    key: 'p99Ms500img',
+    unit: 'ms',
+    digits: 2,
+    value: (f) => f.p99at200big?.p99,
+    target: { label: '500-image p99 at 200 rps', comparison: '<=', limit: 20 },
+    cell: (f) => `${ms(f.p99at200big?.p99)} ms (${f.p99at200big?.key ?? '-'})`,
+  },
+  { key: 'rssMb', unit: 'MB', digits: 1, value: (f) => f.peakMb },
+  {
+    key: 'rssRatio',
+    json: false,
+    unit: 'x baseline',
+    digits: 2,
+    value: (f) => f.rssRatio,
+    target: { label: 'peak RSS', comparison: '<=', limit: 1.25 },
+    cell: (f) => `${ms(f.peakMb)} MB, ${ratio(f.rssRatio)}`,
+  },
+  {
+    key: 'rssDriftPct',
+    unit: '%',
+    digits: 1,
+    value: (f) => f.drift?.pct,
+    target: { label: 'RSS drift', comparison: '<=', limit: 10 },
+    cell: (f) =>
+      f.drift === undefined
+        ? '-'
+        : `${pct(f.drift.pct)} (${int(f.drift.at[0])} -> ${int(f.drift.at[1])}; baseline ${pct(f.baselineDrift?.pct)}; live heap ${pct(f.drift.livePct)})`,
+  },
+  {
+    key: 'readyMs',
+    unit: 'ms',
+    digits: 0,
+    value: (f) => f.readyMs,
+    target: { label: 'ready', comparison: '<=', limit: 1000 },
+    cell: (f) => `${ms(f.readyMs)} ms`,
+  },
+  {
+    key: 'e2eRatioVsVap',
+    unit: 'x VAP',
+    digits: 2,
+    value: (f) => f.e2eRatio,
+    target: { label: 'e2e uncordon', comparison: '<=', limit: 1.25 },
+    cell: (f) => (f.e2eRatio === undefined ? f.e2eMissing : ratio(f.e2eRatio)),
+  },
+];
+
+export const TARGETS: readonly Target[] = ROWS.filter((r): r is Target => r.target !== undefined);
+
+export function rowOf(key: string): Row {
+  const row = ROWS.find((r) => r.key === key);
+  if (row === undefined) throw new Error(`no row ${key} in bench/targets.ts`);
+  return row;
+}
+
+/** A number with its unit as the table writes it: "0.9x baseline", "3 ms", "10%". */
+export const withUnit = (v: string, unit: string): string => (unit.startsWith('x') || unit === '%' ? `${v}${unit}` : `${v} ${unit}`);
+
+/** "throughput >= 0.9x baseline". */
+export const targetText = (row: Target): string => `${row.target.label} ${row.target.comparison} ${withUnit(String(row.target.limit), row.unit)}`;
+
+export const cellOf = (row: Row, f: Figures): string => {
+  if (row.cell !== undefined) return row.cell(f);
+  const v = row.value(f);
+  return v === undefined || !Number.isFinite(v) ? '-' : withUnit(v.toFixed(row.digits), row.unit);
+};
+
+/** Judged on the unrounded figure; a figure not measured (or not finite) is n/a. */
+export function verdictOf(row: Target, f: Figures): Verdict {
+  const v = row.value(f);
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  const { comparison, limit } = row.target;
+  return (comparison === '<=' ? v <= limit : v >= limit) ? 'met' : 'MISSED';
+}
+
+export type Headline = Record<string, number | null>;
+
+/** The JSON line's figures of one server, in the table's order; null where not measured. */
+export function headlineOf(f: Figures): Headline {
+  const out: Headline = {};
+  for (const row of ROWS) {
+    if (row.json === false) continue;
+    const v = row.value(f);
+    out[row.key] = v === undefined || !Number.isFinite(v) ? null : Number(v.toFixed(row.digits));
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+// The image: its ENTRYPOINT, its NODE_OPTIONS, and a build context that holds what it copies.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ROOT, deploymentParts, dockerfile, entrypoint, imageNodeOptions, list, obj } from '../../../testkit/manifests.ts';
+
+describe('the image', () => {
+  test("the image's ENTRYPOINT is node dist/main.js serve, with no CMD", () => {
+    assert.deepEqual(entrypoint(), ['/nodejs/bin/node', 'dist/main.js', 'serve']);
+    assert.equal(
+      dockerfile()
+        .split('\n')
+        .filter((line) => line.startsWith('CMD ')).length,
+      0,
+    );
+  });
+
+  test("the image caps V8's young generation through NODE_OPTIONS, which Node accepts there, and the benchmark runs with it", () => {
+    const options = imageNodeOptions(dockerfile());
+    assert.equal(options, '--max-semi-space-size=16');
+    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.execArgv.length))'], { env: { ...process.env, NODE_OPTIONS: options }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const { container } = deploymentParts();
+    assert.ok(!list(container.env, 'env').some((e) => obj(e, 'env var').name === 'NODE_OPTIONS'), "the Deployment keeps the image's flags");
+  });
+
+  test('every file the Dockerfile copies from the build context is let through by .dockerignore', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    assert.equal(ignore[0], '*', 'an allowlist: everything else, such as manifests/certs, stays out');
+    const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+    const copied = dockerfile()
+      .split('\n')
+      .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))
+      .flatMap((line) => line.split(/\s+/).slice(1, -1));
+    assert.ok(copied.length > 0);
+    for (const source of copied) assert.ok(allowed.includes(source.replace(/\/$/, '')), `${source} is not in the build context`);
+    assert.ok(!allowed.some((a) => a.startsWith('manifests') || a.startsWith('node_modules')));
+  });
+});
