@@ -2,8 +2,7 @@
 // Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input;
 // the plugin's start, end and list: 1 when the API server refused a step or the node is not found.
 import { text } from 'node:stream/consumers';
-import { USAGE, parseCommandLine } from './cli/args.ts';
-import { UsageError } from './cli/usageError.ts';
+import { USAGE, UsageError, parseCommandLine } from './cli/args.ts';
 import { runCheck } from './commands/check.ts';
 import { runClusterCommand } from './plugin/clusterCommand.ts';
 import { runCulprits } from './plugin/culprits.ts';
@@ -30,7 +29,7 @@ async function main(): Promise<number> {
         readStdin: () => text(process.stdin),
       });
     case 'serve': {
-      // express, pino and prom-client take most of a second to load: the plugin's commands skip them.
+      // Loaded only here: express, pino and prom-client are slow to load, and the plugin's commands need none of them.
       const { runServe } = await import('./commands/serve.ts');
       await runServe(options);
       return 0;

@@ -6,6 +6,8 @@ import type { LevelWithSilent } from 'pino';
 import { PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
 import { UsageError } from './usageError.ts';
 
+export { UsageError };
+
 export const USAGE = `usage:
   cordon-guard serve [--host H] [--port 9443] [--metrics-port 8080]
                      (--tls-cert FILE --tls-key FILE | --self-signed [--self-signed-ca-file FILE])

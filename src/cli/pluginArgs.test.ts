@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommandLine } from './args.ts';
-import { UsageError } from './usageError.ts';
+import { UsageError, parseCommandLine } from './args.ts';
 
 const parse = (...argv: string[]) => parseCommandLine(argv, {});
 

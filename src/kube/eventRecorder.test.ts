@@ -61,8 +61,8 @@ describe('violation Events', () => {
   it('names the requester in an annotation, cut to 1 kB, so that cordon-guard list need not parse the note', async () => {
     const { client, recorder } = setup();
     for (const username of ['system:serviceaccount:system-upgrade:system-upgrade', 'x'.repeat(10_000)]) {
-      const { request, judgement, policy } = rogue(username);
-      recorder.record(request, judgement, policy);
+      const { request, judgement } = rogue(username);
+      recorder.record(request, judgement);
     }
     await recorder.flush();
     const requesters = client.created.map((c) => (c.event.metadata as { annotations: Record<string, string> }).annotations[REQUESTER_ANNOTATION]);

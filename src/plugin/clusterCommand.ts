@@ -1,5 +1,5 @@
 // start, end and list: the commands that talk to the API server. The client (and
-// @kubernetes/client-node, about 450 ms to import) is loaded only for them, never for culprits.
+// @kubernetes/client-node, slow to import) is loaded only for them, never for culprits.
 import type { EndOptions, ListOptions, StartOptions } from '../cli/pluginArgs.ts';
 import { ApiError, type MaintenanceApi } from './api.ts';
 import type { PluginIo } from './io.ts';
