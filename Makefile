@@ -21,7 +21,7 @@ IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin
+.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -121,6 +121,10 @@ plugin: build
 	  *":$(PLUGIN_DIR):"*) echo "kubectl cordon-guard is ready: $(PLUGIN_DIR)/kubectl-cordon_guard (kubectl plugin list shows it)" ;; \
 	  *) echo "$(PLUGIN_DIR) is not on your PATH; add it:  export PATH=$(PLUGIN_DIR):\$$PATH  (or use this checkout's: export PATH=$(CURDIR)/bin:\$$PATH)" ;; \
 	esac
+
+# culprits on a generated 100 MB audit log: time and peak RSS (/usr/bin/time -v).
+bench-culprits: build
+	node bench/culprits.ts $(if $(MB),--mb $(MB))
 
 certs: node
 	node certs-scripts/make-certs.ts $(CERTS_ARGS)
