@@ -83,6 +83,12 @@ describe('cordon-guard list', () => {
     assert.equal(rows[0]?.reason, 'x');
   });
 
+  it('reads the reason under the key that start recorded, when the policy now names another', () => {
+    const annotations = { 'ops.example/down': 'fw', [START_RECORD_ANNOTATION]: '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":true,"annotation":"ops.example/down"}' };
+    const rows = listRows([{ name: 'n', resourceVersion: '1', cordoned: false, annotations }], [], KEY);
+    assert.equal(rows[0]?.reason, 'fw');
+  });
+
   const notes: { says: string; note: string; requester: string | undefined }[] = [
     { says: 'a denial', note: note('worker-3', UPGRADER), requester: UPGRADER },
     { says: 'a warn-mode note', note: 'cordon-guard would deny uncordon of node "n" by "bob": ...', requester: 'bob' },

@@ -40,8 +40,14 @@ export function requesterFromNote(note: string): string | undefined {
 export function listRows(nodes: readonly NodeView[], refusals: readonly RefusalEvent[] | undefined, key: string): ListRow[] {
   const byNode = new Map<string, RefusalEvent[]>();
   for (const event of refusals ?? []) byNode.set(event.node, [...(byNode.get(event.node) ?? []), event]);
+  // A node put under maintenance by start under another key (--annotation, or an older policy)
+  // is read with the key its start record names.
+  const reasonOf = (node: NodeView): string | undefined => {
+    const record = readStartRecord(node.annotations);
+    return node.annotations[key] ?? (record === undefined || record.annotation === '' ? undefined : node.annotations[record.annotation]);
+  };
   return nodes
-    .filter((n) => n.cordoned || n.annotations[key] !== undefined)
+    .filter((n) => n.cordoned || reasonOf(n) !== undefined)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((node) => {
       const record = readStartRecord(node.annotations);
@@ -52,7 +58,7 @@ export function listRows(nodes: readonly NodeView[], refusals: readonly RefusalE
       return {
         name: node.name,
         cordoned: node.cordoned,
-        reason: node.annotations[key] ?? null,
+        reason: reasonOf(node) ?? null,
         since: record?.at ?? null,
         startedBy: record?.by ?? null,
         cordonedBy: stamp?.user ?? null,
