@@ -1,6 +1,7 @@
 // The HTTPS server around the admission app, with the timeouts that matter in production.
 import { createServer, type Server } from 'node:https';
 import type { RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PemKeyPair } from '../tls/certificates.ts';
 
 /** Above the API server's 90 s idle-connection timeout, so that the server never closes first. */
@@ -17,7 +18,13 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * pod's memory. Past the cap a new connection is closed as soon as it is accepted: refused at
  * once, never left hanging. Connections already open (the API server's) keep being served.
  */
-export const MAX_CONNECTIONS = 1024;
+const MAX_CONNECTIONS = 1024;
+/**
+ * TLS handshakes in progress at once. A handshake's private-key operation runs on the event
+ * loop, so a flood of them would delay the answers on the API server's open connections by
+ * seconds. Past the cap a new connection is closed at once; open ones are not affected.
+ */
+const MAX_HANDSHAKES = 32;
 
 // TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are always on).
 const TLS12_CIPHERS = [
@@ -36,6 +43,7 @@ export interface AdmissionServerOptions {
   /** Overrides for tests of slow clients; production uses the constants above. */
   timeouts?: { headersMs: number; requestMs: number };
   maxConnections?: number;
+  maxHandshakes?: number;
 }
 
 export function createAdmissionServer(app: RequestListener, options: AdmissionServerOptions): Server {
@@ -61,7 +69,30 @@ export function createAdmissionServer(app: RequestListener, options: AdmissionSe
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  limitHandshakes(server, options.maxHandshakes ?? MAX_HANDSHAKES);
   return server;
+}
+
+/**
+ * Closes new connections while `max` handshakes are in progress. A connection is in progress from
+ * its accept until it is secured or closed; the two ends are matched by the client's address and
+ * port, which no two open connections share, and a close always ends the entry.
+ */
+function limitHandshakes(server: Server, max: number): void {
+  const handshaking = new Map<string, Socket>();
+  const key = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on('connection', (socket: Socket) => {
+    if (handshaking.size >= max) {
+      socket.destroy();
+      return;
+    }
+    const id = key(socket);
+    handshaking.set(id, socket);
+    socket.once('close', () => {
+      if (handshaking.get(id) === socket) handshaking.delete(id);
+    });
+  });
+  server.on('secureConnection', (tlsSocket: Socket) => handshaking.delete(key(tlsSocket)));
 }
 
 /** Swaps the serving pair for new handshakes; open connections keep theirs. */

@@ -20,10 +20,10 @@ import { readJsonBody } from './requestBody.ts';
  */
 const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 /**
- * Body bytes received at once, across all connections: a dozen of the largest reviews. Under a
+ * Body bytes received at once, across all connections: eight of the largest reviews. Under a
  * flood of big bodies the rest get 503 at once, and memory stays within the pod's limit.
  */
-const DEFAULT_BODY_BUDGET_BYTES = 48 * 1024 * 1024;
+const DEFAULT_BODY_BUDGET_BYTES = 24 * 1024 * 1024;
 /** Distinct observer failures logged; past that they are only counted. */
 const OBSERVER_FAILURES_LOGGED = 20;
 

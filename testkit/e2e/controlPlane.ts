@@ -19,6 +19,10 @@ export const IDENTITIES = {
   upgrader: { user: 'system:serviceaccount:system-upgrade:system-upgrade', groups: ['system:serviceaccounts', 'system:serviceaccounts:system-upgrade'] },
   autoscaler: { user: 'system:serviceaccount:kube-system:cluster-autoscaler', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] },
   mallory: { user: 'mallory', groups: [] },
+  // A member of cordon-guard's admin group (manifests/base/protect-admins-configmap.yaml).
+  carol: { user: 'carol', groups: ['cordon-guard-admins'] },
+  // cert-manager's CA injector, which fills the webhooks' caBundle in the cert-manager overlay.
+  cainjector: { user: 'system:serviceaccount:cert-manager:cert-manager-cainjector', groups: ['system:serviceaccounts', 'system:serviceaccounts:cert-manager'] },
 } as const;
 export type Identity = keyof typeof IDENTITIES;
 
