@@ -21,7 +21,7 @@ IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean
+.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -33,6 +33,7 @@ help:
 	@echo "make build  compile to dist/                   make lint  type-check, ESLint, layering and cycles, unused exports, Dockerfile"
 	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
 	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
+	@echo "make plugin the kubectl plugin: kubectl cordon-guard start|end|list|culprits"
 
 $(NODE_PREFIX)/.installed:
 	@echo "Node $(SYSTEM_NODE_MAJOR) found; installing Node $(NODE_VERSION) into $(NODE_PREFIX)"
@@ -81,6 +82,11 @@ k8s-binaries:
 e2e: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
 
+# The audit-log fixtures of src/plugin/auditLog.test.ts, recorded from the real API server
+# (src/plugin/fixtures/README.md says how).
+audit-fixtures: build k8s-binaries
+	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) node testkit/e2e/recordAuditFixtures.ts
+
 # Drain, certificate rotation and 100 policy rewrites, each under 300 requests/s for 20 s.
 soak: build
 	npm run soak
@@ -104,6 +110,21 @@ run: build
 # QUICK=1: under a minute, without the end-to-end part.
 bench: build
 	node bench/run.ts $(if $(QUICK),--quick)
+
+# The kubectl plugin: builds dist/ and links bin/kubectl-cordon_guard into PLUGIN_DIR, or says
+# which PATH line puts it where kubectl looks (kubectl plugin list).
+PLUGIN_DIR ?= $(HOME)/.local/bin
+plugin: build
+	@mkdir -p $(PLUGIN_DIR)
+	ln -sf $(CURDIR)/bin/kubectl-cordon_guard $(PLUGIN_DIR)/kubectl-cordon_guard
+	@case ":$$PATH:" in \
+	  *":$(PLUGIN_DIR):"*) echo "kubectl cordon-guard is ready: $(PLUGIN_DIR)/kubectl-cordon_guard (kubectl plugin list shows it)" ;; \
+	  *) echo "$(PLUGIN_DIR) is not on your PATH; add it:  export PATH=$(PLUGIN_DIR):\$$PATH  (or use this checkout's: export PATH=$(CURDIR)/bin:\$$PATH)" ;; \
+	esac
+
+# culprits on a generated 100 MB audit log: time and peak RSS (/usr/bin/time -v).
+bench-culprits: build
+	node bench/culprits.ts $(if $(MB),--mb $(MB))
 
 certs: node
 	node certs-scripts/make-certs.ts $(CERTS_ARGS)

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input.
+// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input;
+// the plugin's start, end and list: 1 when the API server refused a step or the node is not found.
 import { text } from 'node:stream/consumers';
 import { USAGE, UsageError, parseCommandLine } from './cli/args.ts';
 import { runCheck } from './commands/check.ts';
-import { runServe } from './commands/serve.ts';
+import { runClusterCommand } from './plugin/clusterCommand.ts';
+import { runCulprits } from './plugin/culprits.ts';
+
+const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
 
 async function main(): Promise<number> {
   let options;
@@ -24,9 +28,18 @@ async function main(): Promise<number> {
         stderr: (t) => process.stderr.write(t),
         readStdin: () => text(process.stdin),
       });
-    case 'serve':
+    case 'serve': {
+      // Loaded only here: express, pino and prom-client are slow to load, and the plugin's commands need none of them.
+      const { runServe } = await import('./commands/serve.ts');
       await runServe(options);
       return 0;
+    }
+    case 'start':
+    case 'end':
+    case 'list':
+      return runClusterCommand(options, io);
+    case 'culprits':
+      return runCulprits(options, io);
   }
 }
 

@@ -113,7 +113,15 @@ export interface Resource {
 }
 
 export const NAMESPACE = 'cordon-guard';
-export const CLUSTER_SCOPED: ReadonlySet<string> = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+export const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 export const kustomization = lazy((): Obj => parseYamlFile(join(BASE, 'kustomization.yaml'))[0] ?? {});
 

@@ -42,7 +42,11 @@ export async function startServe(args: string[], options: { main?: string; env?:
     exited.then((code) => {
       throw new Error(`serve exited with ${code} before listening:\n${stderr.join('\n')}\n${logs.map((l) => l.msg).join('\n')}`);
     }),
-  ]);
+  ]).catch((err: unknown) => {
+    // A process that never listened must not outlive the test that started it.
+    child.kill('SIGKILL');
+    throw err;
+  });
   const metricsLine = logs.find((l) => /health and metrics/.test(l.msg));
   const caLine = logs.find((l) => typeof l.caFile === 'string');
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeReview } from '../../testkit/fixtures.ts';
-import { decodeAdmissionReview } from './decode.ts';
+import { decodeAdmissionReview, parseAdmissionReview } from './decode.ts';
 import { allowed, denied, encodeReview, errored, patched } from './reply.ts';
 
 function errorOf(body: unknown): string {
@@ -190,5 +190,36 @@ describe('the reply builders', () => {
 
   it('an errored reply refuses with the given code and message and no reason', () => {
     assert.deepEqual(errored(400, 'bad'), { allowed: false, status: { code: 400, message: 'bad' } });
+  });
+});
+
+describe('parsing a request body', () => {
+  it('an empty body is named as such', () => {
+    const result = parseAdmissionReview('');
+    assert.deepEqual(result, { ok: false, error: 'body is empty; expected an AdmissionReview' });
+  });
+
+  it('a body that is not JSON says so, with the parser\'s reason', () => {
+    const result = parseAdmissionReview('{"apiVersion": ');
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.error, /^body is not valid JSON: .+/);
+  });
+
+  it('a JSON body is decoded as decodeAdmissionReview decodes it', () => {
+    const review = makeReview({ uid: 'u-1' });
+    const result = parseAdmissionReview(JSON.stringify(review));
+    assert.deepEqual(result, decodeAdmissionReview(review));
+    assert.equal(result.ok && result.review.request.uid, 'u-1');
+  });
+
+  it('a JSON body that is not a review gets the decoder\'s error', () => {
+    assert.deepEqual(parseAdmissionReview('[]'), { ok: false, error: 'body must be a JSON object (an AdmissionReview)' });
+  });
+
+  it('a value too deep to render is quoted as {...} or [...] in the error, never a crash', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const result = parseAdmissionReview(`{"apiVersion": ${deep}}`);
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.error, /unsupported apiVersion \[\.\.\.\]/);
   });
 });

@@ -3,8 +3,10 @@
 import { parseArgs } from 'node:util';
 import { isLogLevel } from '../observability/logger.ts';
 import type { LevelWithSilent } from 'pino';
+import { PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
+import { UsageError } from './usageError.ts';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export const USAGE = `usage:
   cordon-guard serve [--host H] [--port 9443] [--metrics-port 8080]
@@ -14,6 +16,7 @@ export const USAGE = `usage:
                      [--events | --no-events] [--drain-seconds 5] [--log-level info]
   cordon-guard check [--policy-file FILE] --review FILE|- [--mutate]
                      (exit 0 allowed, 3 denied, 2 bad input; --mutate: the /mutate answer and its patch)
+${PLUGIN_USAGE}
 
 Every serve flag can also be set in the environment as CORDON_GUARD_<FLAG>, e.g.
 CORDON_GUARD_PORT=9443, CORDON_GUARD_SELF_SIGNED=true, CORDON_GUARD_POLICY_FILE=policy.yaml.`;
@@ -41,7 +44,7 @@ export interface CheckOptions {
   mutate: boolean;
 }
 
-export type CliOptions = ServeOptions | CheckOptions | { command: 'help' };
+export type CliOptions = ServeOptions | CheckOptions | PluginOptions | { command: 'help' };
 
 const SERVE_FLAGS = {
   host: { type: 'string' },
@@ -180,6 +183,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOpt
         return parseServe(rest, env);
       case 'check':
         return parseCheck(rest);
+      case 'start':
+      case 'end':
+      case 'list':
+      case 'culprits':
+        return parsePluginCommand(command, rest);
       case 'help':
       case '--help':
       case '-h':

@@ -8,7 +8,7 @@ import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
-import { EventRecorder, SERIES_WINDOW_MS, type EventsClient } from './eventRecorder.ts';
+import { EventRecorder, REQUESTER_ANNOTATION, SERIES_WINDOW_MS, type EventsClient } from './eventRecorder.ts';
 
 class FakeEvents implements EventsClient {
   created: { namespace: string; event: Record<string, unknown> }[] = [];
@@ -57,6 +57,17 @@ describe('violation Events', () => {
     assert.deepEqual(event.regarding, { apiVersion: 'v1', kind: 'Node', name: 'worker-3', uid: 'worker-3' });
     assert.equal(event.note, judgement.evaluation.verdict === 'violation' ? judgement.evaluation.message : '');
     assert.match(String(event.eventTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+
+  it('names the requester in an annotation, cut to 1 kB, so that cordon-guard list need not parse the note', async () => {
+    const { client, recorder } = setup();
+    for (const username of ['system:serviceaccount:system-upgrade:system-upgrade', 'x'.repeat(10_000)]) {
+      const { request, judgement } = rogue(username);
+      recorder.record(request, judgement);
+    }
+    await recorder.flush();
+    const requesters = client.created.map((c) => (c.event.metadata as { annotations: Record<string, string> }).annotations[REQUESTER_ANNOTATION]);
+    assert.deepEqual(requesters, ['system:serviceaccount:system-upgrade:system-upgrade', 'x'.repeat(1024)]);
   });
 
   it('names warn and audit outcomes in the reason', async () => {

@@ -10,7 +10,14 @@ import type { Judgement } from '../policy/judge.ts';
 import { withinBytes } from '../text/text.ts';
 import type { ViolationRecorder } from '../server/admissionObserver.ts';
 
-const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
+export const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
+/**
+ * The requester of a violation, on its Event, so that `cordon-guard list` need not parse the note
+ * (a series folds repeats of one requester, so one Event has one). Cut to 1 kB: the API server
+ * refuses annotations past 256 kB in all.
+ */
+export const REQUESTER_ANNOTATION = 'cordon-guard.io/requester';
+const REQUESTER_MAX_BYTES = 1024;
 export const SERIES_WINDOW_MS = 10 * 60 * 1000;
 const DEFAULT_QUEUE_LIMIT = 1000;
 /** The API server refuses notes over 1 kB. */
@@ -34,6 +41,7 @@ export interface EventDraft {
   note: string;
   /** Identifies repeats: same key within the window means the same series. */
   seriesKey: string;
+  annotations?: Record<string, string>;
 }
 
 /** The two API calls the recorder needs; the real one is `eventsApi(kubeConfig)`. */
@@ -96,6 +104,7 @@ export class EventRecorder implements ViolationRecorder {
       action,
       note: evaluation.message,
       seriesKey: JSON.stringify(['Node', request.name, request.userInfo.username, eventReason]),
+      annotations: { [REQUESTER_ANNOTATION]: withinBytes(request.userInfo.username, REQUESTER_MAX_BYTES) },
     });
   }
 
@@ -150,7 +159,7 @@ export class EventRecorder implements ViolationRecorder {
     await this.#client.create(draft.namespace, {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { name, namespace: draft.namespace },
+      metadata: { name, namespace: draft.namespace, ...(draft.annotations === undefined ? {} : { annotations: draft.annotations }) },
       eventTime: microTime(new Date(now)),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.#instance.slice(0, 128),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
@@ -50,5 +50,38 @@ describe('the logger', () => {
     assert.doesNotMatch(text, /s3cr3t|PRIVATE KEY/);
     assert.equal(logs.lines[0]?.token, '[redacted]');
     assert.equal((logs.lines[0]?.userInfo as { username: string }).username, 'u');
+  });
+});
+
+describe('the connection cap', () => {
+  it('past maxConnections a new connection is closed at once, and new connections are taken again once others close', async () => {
+    const ca = createCertificateAuthority('serving CA', 1);
+    const serving = issueServingCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 1 });
+    const server = createAdmissionServer((_req, res) => res.end('ok'), { keyPair: serving, maxConnections: 3 });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        held.push(socket);
+      }
+      const started = performance.now();
+      const extra = connect(port, '127.0.0.1');
+      extra.on('error', () => undefined);
+      await once(extra, 'close');
+      assert.ok(performance.now() - started < 1000, 'the fourth connection is closed at once, not left hanging');
+      // Once two of them go, a new connection is served again.
+      for (const socket of held.slice(1)) socket.destroy();
+      held.splice(1);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await get(port, { ca: ca.certPem }), 200);
+    } finally {
+      for (const socket of held) socket.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -66,7 +66,7 @@ describe('the admission server over TLS', () => {
     ['a wrong content type', () => validate(rogue, 'text/plain'), 415, /content type must be application\/json/],
     ['no content type', () => validate(rogue, null), 415, /content type/],
     ['a gzip-encoded body', () => post(`${server.url}/validate`, rogue, { ca: server.ca, headers: { 'content-encoding': 'gzip' } }), 415, /content encoding "gzip" is not supported/],
-    ['a body over the 16 MiB limit', () => validate(Buffer.alloc(17 * 1024 * 1024, 0x20)), 413, /byte limit/],
+    ['a body over the 7 MiB limit', () => validate(Buffer.alloc(7 * 1024 * 1024 + 1, 0x20)), 413, /byte limit/],
     ['deeply nested JSON', () => validate(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 400, /JSON object/],
     ['a GET', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /no such endpoint/],
   ];

@@ -9,11 +9,21 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { errorMessage } from '../text/errors.ts';
 import type { AnswerObserver } from './admissionObserver.ts';
+import { BodyBudget } from './bodyBudget.ts';
 import { HttpError } from './httpError.ts';
 import { readJsonBody } from './requestBody.ts';
 
-/** A Node with 500 images makes a review of several hundred kB; leave generous room. */
-const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * etcd stores at most 1.5 MiB per object (its default request limit); as JSON, a review of the
+ * largest Node it can hold, with object and oldObject, is about 3 MB. 7 MiB leaves room for that
+ * twice over, as controller-runtime's webhook server does (7 MiB).
+ */
+const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
+/**
+ * Body bytes received at once, across all connections: eight of the largest reviews. Under a
+ * flood of big bodies the rest get 503 at once, and memory stays within the pod's limit.
+ */
+const DEFAULT_BODY_BUDGET_BYTES = 24 * 1024 * 1024;
 /** Distinct observer failures logged; past that they are only counted. */
 const OBSERVER_FAILURES_LOGGED = 20;
 
@@ -26,6 +36,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   bodyLimitBytes?: number;
+  bodyBudgetBytes?: number;
   /** While draining, answers carry `Connection: close` so clients reconnect to another replica. */
   isDraining?: () => boolean;
 }
@@ -34,7 +45,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const limitBytes = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const bodyLimits = { limitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, budget: new BodyBudget(deps.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES) };
   const isDraining = deps.isDraining ?? (() => false);
   const now = deps.now ?? (() => new Date());
   const loggedFailures = new Set<string>();
@@ -55,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
     (endpoint: Endpoint): RequestHandler =>
     async (req, res) => {
       const started = process.hrtime.bigint();
-      const decoded = parseAdmissionReview((await readJsonBody(req, limitBytes)).toString('utf8'));
+      const decoded = parseAdmissionReview((await readJsonBody(req, bodyLimits)).toString('utf8'));
       if (!decoded.ok) throw new HttpError(400, decoded.error);
       const { apiVersion, request } = decoded.review;
       const policy = deps.policy(); // read once: one answer, one policy version
@@ -80,8 +91,8 @@ export function createApp(deps: AppDeps): Express {
     const log = status >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
     log({ status, path: req.path, remote: req.socket.remoteAddress, error: message }, `request refused: ${message}`);
     if (res.headersSent) return;
-    // After a 413 the rest of the body is still on the wire: close rather than read it.
-    sendJson(res, status, { error: message }, status === 413 || isDraining());
+    // After a 413 or 503 the rest of the body is still on the wire: close rather than read it.
+    sendJson(res, status, { error: message }, (err instanceof HttpError && err.closeConnection) || isDraining());
   };
   app.use(onError);
   return app;

@@ -19,6 +19,10 @@ export const IDENTITIES = {
   upgrader: { user: 'system:serviceaccount:system-upgrade:system-upgrade', groups: ['system:serviceaccounts', 'system:serviceaccounts:system-upgrade'] },
   autoscaler: { user: 'system:serviceaccount:kube-system:cluster-autoscaler', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] },
   mallory: { user: 'mallory', groups: [] },
+  // A member of cordon-guard's admin group (manifests/base/protect-admins-configmap.yaml).
+  carol: { user: 'carol', groups: ['cordon-guard-admins'] },
+  // cert-manager's CA injector, which fills the webhooks' caBundle in the cert-manager overlay.
+  cainjector: { user: 'system:serviceaccount:cert-manager:cert-manager-cainjector', groups: ['system:serviceaccounts', 'system:serviceaccounts:cert-manager'] },
 } as const;
 export type Identity = keyof typeof IDENTITIES;
 
@@ -52,16 +56,25 @@ function controlPlaneBinaries(): string {
   return dir;
 }
 
-const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+// Nodes at Request level, so that `culprits` can read what each write did to spec.unschedulable;
+// never nodes/status, which kubelets write every few seconds (the README's recommended policy).
+function auditPolicy(nodeLevel: NodeAuditLevel): string {
+  return `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
-- level: Metadata
+- level: None
+  resources: [{group: "", resources: ["nodes/status"]}]
+- level: ${nodeLevel}
   resources: [{group: "", resources: ["nodes"]}]
 - level: None
 `;
+}
 
-export async function startControlPlane(): Promise<ControlPlane> {
+export type NodeAuditLevel = 'Request' | 'RequestResponse';
+
+/** `nodeAuditLevel`: how much of each request on nodes the audit log keeps (default Request). */
+export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLevel } = {}): Promise<ControlPlane> {
   const binDir = controlPlaneBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'cordon-guard-e2e-'));
   const processes: ChildProcess[] = [];
@@ -101,7 +114,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     });
     writeFileSync(join(dir, 'sa.key'), privateKey, { mode: 0o600 });
     writeFileSync(join(dir, 'sa.pub'), publicKey);
-    writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+    writeFileSync(join(dir, 'audit-policy.yaml'), auditPolicy(options.nodeAuditLevel ?? 'Request'));
     const auditLog = join(dir, 'audit.log');
 
     const apiserver = startLogged(join(binDir, 'kube-apiserver'), [

@@ -1,13 +1,29 @@
 // cordon-guard's own identity: the ServiceAccount and RBAC from manifests/, and a kubeconfig
 // with a token for it, so the suite proves that the manifests' permissions are enough.
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from './controlPlane.ts';
-import { baseManifests } from './cordonGuard.ts';
+import { baseManifests, makeCertificates } from './cordonGuard.ts';
 
-const IDENTITY_KINDS = new Set(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap']);
+const REPO = new URL('../../', import.meta.url).pathname;
 
-/** Applies the base manifests' namespace, identity, RBAC and policy ConfigMap (no pods: there is no kubelet). */
+const IDENTITY_KINDS = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  // The self-protection (protect-policy.yaml), in force as it is in a cluster.
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
+
+/**
+ * Applies the base manifests' namespace, identity, RBAC, policy and params ConfigMaps and the
+ * self-protection policies (no pods: there is no kubelet).
+ */
 export function installIdentityAndPolicy(cp: ControlPlane): void {
   const objects = baseManifests(cp).filter((o) => IDENTITY_KINDS.has(String(o.kind)));
   const file = join(cp.dir, 'identity.json');
@@ -31,4 +47,16 @@ export function serviceAccountKubeconfig(cp: ControlPlane): string {
     }),
   );
   return path;
+}
+
+/**
+ * A copy of manifests/ in the control plane's directory, with TLS material from the project's
+ * certs script in its certs/ (as `make certs` writes it): what `kubectl apply -k manifests/`
+ * applies in a cluster.
+ */
+export function manifestsWithCertificates(cp: ControlPlane): string {
+  const copy = join(mkdtempSync(join(cp.dir, 'manifests-')), 'manifests');
+  cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('manifests', 'certs')) });
+  makeCertificates(join(copy, 'certs'));
+  return copy;
 }

@@ -1,0 +1,146 @@
+// The plugin's API calls through @kubernetes/client-node: who am I (SelfSubjectReview), the policy
+// ConfigMap, nodes (get, list, merge patch) and cordon-guard's UncordonDenied Events.
+import {
+  ApiException,
+  AuthenticationV1Api,
+  CoreV1Api,
+  EventsV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type EventsV1Event,
+  type V1Node,
+} from '@kubernetes/client-node';
+import { ApiError, type MaintenanceApi, type NodeView, type PolicyText, type RefusalEvent } from '../plugin/api.ts';
+import { REPORTING_CONTROLLER, REQUESTER_ANNOTATION } from './eventRecorder.ts';
+import { loadKubeConfig } from './kubeConfig.ts';
+
+const USER_AGENT = 'kubectl-cordon_guard/0.1.0';
+/** The name the API server records for the plugin's writes (managedFields, audit log). */
+const FIELD_MANAGER = 'kubectl-cordon_guard';
+const POLICY = { namespace: 'cordon-guard', name: 'cordon-guard-policy', key: 'policy.yaml' };
+const EVENTS_NAMESPACE = 'default';
+const PAGE = 500;
+
+/** The API server's Status, from the body of a refused request. */
+function apiError(err: unknown): unknown {
+  if (!(err instanceof ApiException)) return err;
+  const code = err.code;
+  let status: { reason?: unknown; message?: unknown } = {};
+  try {
+    status = typeof err.body === 'string' ? (JSON.parse(err.body) as typeof status) : {};
+  } catch {
+    status = { message: String(err.body) };
+  }
+  const reason = typeof status.reason === 'string' ? status.reason : code === 401 ? 'Unauthorized' : undefined;
+  const message = typeof status.message === 'string' ? status.message : code === 401 ? 'the server has asked for the client to provide credentials' : `HTTP ${code}`;
+  return new ApiError(code, reason, message);
+}
+
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw apiError(err);
+  }
+}
+
+function nodeView(node: V1Node): NodeView {
+  return {
+    name: node.metadata?.name ?? '',
+    resourceVersion: node.metadata?.resourceVersion ?? '',
+    cordoned: node.spec?.unschedulable === true,
+    annotations: node.metadata?.annotations ?? {},
+  };
+}
+
+function time(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Warning headers (`299 - "text"`, several joined by commas) as their texts. */
+function warningsOf(headers: Record<string, string>): string[] {
+  const header = headers.warning;
+  if (header === undefined) return [];
+  const texts: string[] = [];
+  for (const match of header.matchAll(/\d{3} \S+ ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      texts.push(JSON.parse(match[1] ?? '""') as string);
+    } catch {
+      texts.push(match[1] ?? '');
+    }
+  }
+  return texts;
+}
+
+export function connectMaintenanceApi(options: { kubeconfig: string | undefined; context: string | undefined }): MaintenanceApi {
+  const config = loadKubeConfig(options.kubeconfig, options.context);
+  const core = config.makeApiClient(CoreV1Api);
+  const auth = config.makeApiClient(AuthenticationV1Api);
+  const events = config.makeApiClient(EventsV1Api);
+  const agent = setHeaderOptions('User-Agent', USER_AGENT);
+  return {
+    async whoAmI() {
+      const review = await call(() => auth.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }, agent));
+      const username = review.status?.userInfo?.username;
+      if (username === undefined) throw new Error('the SelfSubjectReview names no user');
+      return username;
+    },
+    async policyText(): Promise<PolicyText> {
+      const origin = `${POLICY.namespace}/${POLICY.name}`;
+      try {
+        const configMap = await call(() => core.readNamespacedConfigMap({ namespace: POLICY.namespace, name: POLICY.name }, agent));
+        const text = configMap.data?.[POLICY.key];
+        return text === undefined ? { kind: 'unreadable', origin, why: `it has no key ${POLICY.key}` } : { kind: 'text', text, origin };
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (err.code === 404) return { kind: 'missing', origin };
+        return { kind: 'unreadable', origin, why: err.kubectlText() };
+      }
+    },
+    async getNode(name) {
+      return nodeView(await call(() => core.readNode({ name }, agent)));
+    },
+    async patchNode(name, patch) {
+      const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch, agent);
+      const response = await call(() => core.patchNodeWithHttpInfo({ name, body: patch, fieldManager: FIELD_MANAGER }, options));
+      return { node: nodeView(response.data), warnings: warningsOf(response.headers) };
+    },
+    async listNodes() {
+      const nodes: NodeView[] = [];
+      let token: string | undefined;
+      do {
+        const page = await call(() => core.listNode({ limit: PAGE, _continue: token }, agent));
+        nodes.push(...page.items.map(nodeView));
+        token = page.metadata?._continue;
+      } while (token !== undefined && token !== '');
+      return nodes;
+    },
+    async listRefusals() {
+      const found: RefusalEvent[] = [];
+      let token: string | undefined;
+      do {
+        const page = await call(() => events.listNamespacedEvent({ namespace: EVENTS_NAMESPACE, fieldSelector: 'reason=UncordonDenied', limit: PAGE, _continue: token }, agent));
+        for (const event of page.items) {
+          const refusal = refusalOf(event);
+          if (refusal !== undefined) found.push(refusal);
+        }
+        token = page.metadata?._continue;
+      } while (token !== undefined && token !== '');
+      return found;
+    },
+  };
+}
+
+function refusalOf(event: EventsV1Event): RefusalEvent | undefined {
+  if (event.reason !== 'UncordonDenied' || event.reportingController !== REPORTING_CONTROLLER || event.regarding?.kind !== 'Node') return undefined;
+  const node = event.regarding.name;
+  if (node === undefined) return undefined;
+  return {
+    node,
+    count: event.series?.count ?? 1,
+    lastSeen: time(event.series?.lastObservedTime) ?? time(event.eventTime),
+    requester: event.metadata?.annotations?.[REQUESTER_ANNOTATION],
+    note: event.note ?? '',
+  };
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeMaintenanceApi, capturedIo } from '../../testkit/fakeMaintenanceApi.ts';
+import { ApiError, type RefusalEvent } from './api.ts';
+import { runWithApi } from './clusterCommand.ts';
+import { listRows, requesterFromNote } from './list.ts';
+import { START_RECORD_ANNOTATION } from './startRecord.ts';
+
+const KEY = 'cordon-guard.io/maintenance';
+const UPGRADER = 'system:serviceaccount:system-upgrade:system-upgrade';
+const list = (output: 'table' | 'json' = 'table') => ({ command: 'list' as const, output, annotation: undefined, kubeconfig: undefined, context: undefined });
+const note = (node: string, user: string) => `cordon-guard denied uncordon of node ${JSON.stringify(node)} by ${JSON.stringify(user)}: node is under maintenance (${KEY}="fw"); ...`;
+
+function refusal(node: string, user: string, count: number, lastSeen: string, withAnnotation = true): RefusalEvent {
+  return { node, count, lastSeen, requester: withAnnotation ? user : undefined, note: note(node, user) };
+}
+
+function cluster(): FakeMaintenanceApi {
+  const api = new FakeMaintenanceApi();
+  api.addNode('worker-1');
+  api.addNode('worker-3', {
+    cordoned: true,
+    annotations: {
+      [KEY]: 'kernel 6.8 upgrade, OPS-4411',
+      [START_RECORD_ANNOTATION]: '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":false,"annotation":"cordon-guard.io/maintenance"}',
+      'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z","v":2}',
+    },
+  });
+  api.addNode('worker-2', { cordoned: true });
+  api.addNode('worker-4', { annotations: { [KEY]: 'by hand' } });
+  api.refusals = [
+    refusal('worker-3', UPGRADER, 3, '2026-11-28T06:10:00.000Z'),
+    refusal('worker-3', 'mallory', 1, '2026-11-28T06:20:00.000Z', false),
+    refusal('worker-2', UPGRADER, 1, '2026-11-28T06:05:00.000Z'),
+  ];
+  return api;
+}
+
+describe('cordon-guard list', () => {
+  it('lists every node that is cordoned or under maintenance, with the JSON keys of the contract, null where nothing is known', async () => {
+    const { io, stdout } = capturedIo();
+    assert.equal(await runWithApi(list('json'), cluster(), io), 0);
+    assert.deepEqual(JSON.parse(stdout.join('')), [
+      { name: 'worker-2', cordoned: true, reason: null, since: null, startedBy: null, cordonedBy: null, refusedUncordons: 1, lastRefusedBy: UPGRADER },
+      { name: 'worker-3', cordoned: true, reason: 'kernel 6.8 upgrade, OPS-4411', since: '2026-11-28T06:00:00Z', startedBy: 'admin', cordonedBy: 'admin', refusedUncordons: 4, lastRefusedBy: 'mallory' },
+      { name: 'worker-4', cordoned: false, reason: 'by hand', since: null, startedBy: null, cordonedBy: null, refusedUncordons: 0, lastRefusedBy: null },
+    ]);
+  });
+
+  it('prints aligned columns by default', async () => {
+    const { io, stdout } = capturedIo();
+    assert.equal(await runWithApi(list(), cluster(), io), 0);
+    const lines = stdout.join('').split('\n');
+    assert.match(lines[0] ?? '', /^NAME {5,}CORDONED {3}REASON {3,}SINCE {3,}STARTED-BY {3}CORDONED-BY {3}REFUSED {3}LAST-REFUSED-BY$/);
+    assert.match(lines[2] ?? '', /^worker-3 +true +kernel 6\.8 upgrade, OPS-4411 +2026-11-28T06:00:00Z +admin +admin +4 +mallory$/);
+    assert.match(lines[3] ?? '', /^worker-4 +false +by hand +<none> +<none> +<none> +0 +<none>$/);
+    const column = (lines[0] ?? '').indexOf('REFUSED');
+    assert.ok(lines.slice(1, 4).every((l) => l.slice(column).match(/^\d/)), 'the columns line up');
+  });
+
+  it('shows the refused count as unknown, with a note, when the caller may not list Events', async () => {
+    const api = cluster();
+    api.refusals = new ApiError(403, 'Forbidden', 'events.events.k8s.io is forbidden: User "bob" cannot list resource "events"');
+    const { io, stdout, stderr } = capturedIo();
+    assert.equal(await runWithApi(list('json'), api, io), 0);
+    assert.deepEqual(JSON.parse(stdout.join('')).map((r: { refusedUncordons: unknown }) => r.refusedUncordons), [null, null, null]);
+    assert.match(stderr.join(''), /^note: cannot list Events in namespace default \(Error from server \(Forbidden\)/);
+  });
+
+  it('says so when nothing is cordoned or under maintenance', async () => {
+    const api = new FakeMaintenanceApi();
+    api.addNode('worker-1');
+    const { io, stdout } = capturedIo();
+    assert.equal(await runWithApi(list(), api, io), 0);
+    assert.deepEqual(stdout, ['No nodes are cordoned or under maintenance.\n']);
+    const json = capturedIo();
+    assert.equal(await runWithApi(list('json'), api, json.io), 0);
+    assert.deepEqual(JSON.parse(json.stdout.join('')), []);
+  });
+
+  it('reads the maintenance annotation named by the policy', () => {
+    const rows = listRows([{ name: 'n', resourceVersion: '1', cordoned: false, annotations: { 'example.com/maintenance': 'x', [KEY]: 'not this one' } }], [], 'example.com/maintenance');
+    assert.equal(rows[0]?.reason, 'x');
+  });
+
+  it('reads the reason under the key that start recorded, when the policy now names another', () => {
+    const annotations = { 'ops.example/down': 'fw', [START_RECORD_ANNOTATION]: '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":true,"annotation":"ops.example/down"}' };
+    const rows = listRows([{ name: 'n', resourceVersion: '1', cordoned: false, annotations }], [], KEY);
+    assert.equal(rows[0]?.reason, 'fw');
+  });
+
+  const notes: { says: string; note: string; requester: string | undefined }[] = [
+    { says: 'a denial', note: note('worker-3', UPGRADER), requester: UPGRADER },
+    { says: 'a warn-mode note', note: 'cordon-guard would deny uncordon of node "n" by "bob": ...', requester: 'bob' },
+    { says: 'a quoted name with escapes', note: note('n', 'we\\ird"name'), requester: 'we\\ird"name' },
+    { says: 'an InvalidPolicy note', note: 'cordon-guard kept the last good policy: policy.yaml is invalid: mode', requester: undefined },
+    { says: 'an annotation-removal denial', note: 'cordon-guard denied removal of the maintenance annotation from node "n" by "bob": ...', requester: undefined },
+  ];
+  for (const row of notes) {
+    it(`reads the requester from ${row.says}`, () => assert.equal(requesterFromNote(row.note), row.requester));
+  }
+});
