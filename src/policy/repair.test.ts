@@ -8,7 +8,8 @@ import { requestOf } from '../../testkit/requests.ts';
 import { answer } from './answer.ts';
 import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
 import { WARNING_MAX_BYTES } from './message.ts';
-import { repairOf } from './repair.ts';
+import { START_RECORD_ANNOTATION as PLUGIN_START_RECORD } from '../plugin/startRecord.ts';
+import { repairOf, START_RECORD_ANNOTATION } from './repair.ts';
 import type { PolicySettings } from './types.ts';
 
 const AUTOSCALER = 'system:serviceaccount:kube-system:cluster-autoscaler';
@@ -17,6 +18,8 @@ const ADMIN_STAMP = stampValue('admin', new Date('2026-11-28T06:00:00Z'));
 const TO_BE_DELETED = { key: 'ToBeDeletedByClusterAutoscaler', value: '1764583200', effect: 'NoSchedule' };
 const KEY = 'cordon-guard.io/maintenance';
 const preserve: Partial<PolicySettings> = { mode: 'preserve' };
+const START_RECORD = 'cordon-guard.io/maintenance-started';
+const RECORD = '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":true,"annotation":"cordon-guard.io/maintenance"}';
 
 /** A realistic node, with its spec and metadata changed as a writer would change them. */
 function node(shape: NodeShape, change: { spec?: Record<string, unknown>; metadata?: Record<string, unknown>; drop?: string[] } = {}): KubeObject {
@@ -199,6 +202,23 @@ const rows: Row[] = [
     kept: ['cordon'],
     patch: [{ op: 'add', path: '/spec', value: { unschedulable: true } }],
   },
+  {
+    name: 'the start record of kubectl cordon-guard start is put back with the maintenance annotation',
+    review: { ...cleanTaints({ ...underMaintenance, [START_RECORD]: RECORD }), object: node({ annotations: { 'example.com/new': 'x' } }) },
+    kept: ['cordon', 'maintenance-annotation', 'stamp'],
+    patch: [
+      { op: 'add', path: '/spec/unschedulable', value: true },
+      { op: 'add', path: maintenancePath, value: MAINTENANCE[KEY] },
+      { op: 'add', path: '/metadata/annotations/cordon-guard.io~1maintenance-started', value: RECORD },
+      { op: 'add', path: stampPath, value: ADMIN_STAMP },
+    ],
+  },
+  {
+    name: 'the first step of kubectl cordon-guard end (the annotation and the start record alone) changes only guarded state, and is refused as in enforce',
+    review: { username: 'mallory', oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [START_RECORD]: RECORD } }), object: makeNode({ cordoned: true }) },
+    policy: { ...preserve, guardAnnotationRemoval: true },
+  },
+  { name: 'a start record removed without the maintenance annotation goes', review: { username: 'mallory', oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [START_RECORD]: RECORD, [CORDON_STAMP_ANNOTATION]: ADMIN_STAMP } }), object: makeNode({ cordoned: true, annotations: MAINTENANCE }) }, kept: ['stamp'], patch: [{ op: 'add', path: stampPath, value: ADMIN_STAMP }] },
   { name: 'a review without oldObject is not repaired', review: { username: AUTOSCALER, oldObject: null } },
   { name: 'a review without object is not repaired', review: { username: AUTOSCALER, object: null } },
 ];
@@ -215,6 +235,10 @@ describe('the repair of mode preserve (POLICY.md "mode: preserve")', () => {
       assert.deepEqual(repair.object, patchedBy(request.object, repair.patch), 'the repaired object is the patch applied');
     });
   }
+
+  it('knows the start record under the key the plugin writes', () => {
+    assert.equal(START_RECORD_ANNOTATION, PLUGIN_START_RECORD);
+  });
 
   it('leaves the request alone: the repaired object is a copy', () => {
     const request = requestOf(cleanTaints());

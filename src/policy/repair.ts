@@ -25,6 +25,14 @@ export interface Repair {
   patch: Operation[];
 }
 
+/**
+ * The start record of `kubectl cordon-guard start` (POLICY.md "Maintenance started by the kubectl
+ * plugin"; src/plugin/startRecord.ts, which a test holds to the same key): it belongs to the
+ * maintenance, and is put back with the maintenance annotation, so that a later `end` still
+ * knows whether the node was cordoned before.
+ */
+export const START_RECORD_ANNOTATION = 'cordon-guard.io/maintenance-started';
+
 /** An annotation the node does not have (a JSON value is never a symbol). */
 const ABSENT = Symbol('absent');
 
@@ -146,6 +154,8 @@ export function repairOf(request: AdmissionRequest, policy: Policy): Repair | un
   if (maintenance !== ABSENT && rawAnnotation(object, key) === ABSENT && (keepCordon || (policy.guardAnnotationRemoval && !allowlisted))) {
     kept.push('maintenance-annotation');
     changes.push([key, maintenance]);
+    const record = rawAnnotation(oldObject, START_RECORD_ANNOTATION);
+    if (record !== ABSENT && rawAnnotation(object, START_RECORD_ANNOTATION) === ABSENT) changes.push([START_RECORD_ANNOTATION, record]);
   }
   // The stamp, unless this is a cordon (which /mutate stamps): as it was, when the change would
   // be tampering, or would leave a stamp on a node that is not cordoned.
