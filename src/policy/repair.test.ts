@@ -219,6 +219,66 @@ const rows: Row[] = [
     policy: { ...preserve, guardAnnotationRemoval: true },
   },
   { name: 'a start record removed without the maintenance annotation goes', review: { username: 'mallory', oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [START_RECORD]: RECORD, [CORDON_STAMP_ANNOTATION]: ADMIN_STAMP } }), object: makeNode({ cordoned: true, annotations: MAINTENANCE }) }, kept: ['stamp'], patch: [{ op: 'add', path: stampPath, value: ADMIN_STAMP }] },
+  {
+    name: 'a node without annotations keeps its cordon and gets no annotations map',
+    review: { username: AUTOSCALER, oldObject: makeNode({ cordoned: true, annotations: null }), object: makeNode({ annotations: null, labels: { pool: 'b' } }) },
+    policy: { ...preserve, guardAllCordons: true },
+    kept: ['cordon'],
+    patch: [{ op: 'add', path: '/spec/unschedulable', value: true }],
+  },
+  {
+    name: 'a write without metadata gets the metadata with the guarded annotations',
+    review: { username: AUTOSCALER, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: { spec: {} } },
+    kept: ['cordon', 'maintenance-annotation'],
+    patch: [
+      { op: 'add', path: '/spec/unschedulable', value: true },
+      { op: 'add', path: '/metadata', value: { annotations: { [KEY]: MAINTENANCE[KEY] } } },
+    ],
+  },
+  {
+    name: 'a write without metadata that keeps only the cordon is repaired too',
+    review: { username: AUTOSCALER, oldObject: { metadata: { name: 'n' }, spec: { unschedulable: true } }, object: { spec: {} } },
+    policy: { ...preserve, guardAllCordons: true },
+    kept: ['cordon'],
+  },
+  {
+    name: 'an uncordon that also adds a taint is repaired',
+    review: { username: AUTOSCALER, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void ((n.spec.unschedulable = false), (n.spec.taints = [...(n.spec.taints as unknown[]), TO_BE_DELETED]))) },
+    kept: ['cordon'],
+  },
+  {
+    name: 'an uncordon that also removes a label is repaired',
+    review: { username: AUTOSCALER, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE, labels: { pool: 'a' } }), object: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void delete n.spec.unschedulable) },
+    kept: ['cordon'],
+  },
+  {
+    name: 'an uncordon that also renames a label is repaired',
+    review: { username: AUTOSCALER, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE, labels: { pool: 'a' } }), object: edited(makeNode({ cordoned: true, annotations: MAINTENANCE, labels: { zone: 'a' } }), (n) => void delete n.spec.unschedulable) },
+    kept: ['cordon'],
+  },
+  {
+    name: 'an allowlisted requester whose write leaves a stale stamp keeps the removal of the annotation, with guardAnnotationRemoval',
+    review: { username: 'alice', oldObject: makeNode({ annotations: MAINTENANCE }), object: makeNode({ labels: { pool: 'b' }, annotations: { [CORDON_STAMP_ANNOTATION]: ADMIN_STAMP } }) },
+    policy: { ...preserve, guardAnnotationRemoval: true, allow: { users: ['alice'], groups: [], serviceAccounts: [] } },
+    kept: ['stamp'],
+    patch: [{ op: 'remove', path: stampPath }],
+  },
+  {
+    name: 'a start record the write keeps is left as it is',
+    review: { ...cleanTaints({ ...underMaintenance, [START_RECORD]: RECORD }), object: node({ annotations: { [START_RECORD]: RECORD, [CORDON_STAMP_ANNOTATION]: ADMIN_STAMP } }) },
+    kept: ['cordon', 'maintenance-annotation'],
+    patch: [
+      { op: 'add', path: '/spec/unschedulable', value: true },
+      { op: 'add', path: maintenancePath, value: MAINTENANCE[KEY] },
+    ],
+  },
+  {
+    name: 'a cordon that carries another stamp and drops the guarded annotation keeps the annotation, and leaves the stamp to /mutate',
+    review: { username: AUTOSCALER, oldObject: makeNode({ annotations: MAINTENANCE }), object: makeNode({ cordoned: true, annotations: { [CORDON_STAMP_ANNOTATION]: ADMIN_STAMP } }) },
+    policy: { ...preserve, guardAnnotationRemoval: true },
+    kept: ['maintenance-annotation'],
+    patch: [{ op: 'add', path: maintenancePath, value: MAINTENANCE[KEY] }],
+  },
   { name: 'a review without oldObject is not repaired', review: { username: AUTOSCALER, oldObject: null } },
   { name: 'a review without object is not repaired', review: { username: AUTOSCALER, object: null } },
 ];
@@ -241,12 +301,15 @@ describe('the repair of mode preserve (POLICY.md "mode: preserve")', () => {
   });
 
   it('leaves the request alone: the repaired object is a copy', () => {
-    const request = requestOf(cleanTaints());
-    const before = structuredClone(request.object);
-    const repair = repairOf(request, policyWith(preserve));
-    assert.ok(repair !== undefined);
-    assert.deepEqual(request.object, before);
-    assert.notEqual(repair.object.spec, request.object?.spec);
+    for (const review of [cleanTaints(), { ...cleanTaints(), object: node({ annotations: { 'example.com/new': 'x' } }) }]) {
+      const request = requestOf(review);
+      const before = structuredClone(request.object);
+      const repair = repairOf(request, policyWith(preserve));
+      assert.ok(repair !== undefined);
+      assert.deepEqual(request.object, before);
+      assert.notEqual(repair.object.spec, request.object?.spec);
+      assert.notEqual(repair.object.metadata, request.object?.metadata);
+    }
   });
 
   it('escapes ~ and / in a custom maintenance annotation key', () => {

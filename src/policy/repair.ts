@@ -87,7 +87,7 @@ function omit(value: Record<string, unknown>, keys: readonly string[]): Record<s
  * The node without what a write changes that is not the write's own: managedFields,
  * resourceVersion and generation, which the API server writes; status, which the Node strategy
  * resets on an update of the node itself; and the cordon stamp, which is guarded state. An empty
- * annotations map counts as none.
+ * annotations map counts as none (as does a null one: both are absent once the API server decodes them).
  */
 function comparable(node: KubeObject): Record<string, unknown> {
   const rest = omit(node, ['status']);
@@ -95,10 +95,8 @@ function comparable(node: KubeObject): Record<string, unknown> {
   if (!isPlainObject(metadata)) return rest;
   const annotations = ownField(metadata, 'annotations');
   const meta = omit(metadata, ['managedFields', 'resourceVersion', 'generation', 'annotations']);
-  if (isPlainObject(annotations)) {
-    const kept = omit(annotations, [CORDON_STAMP_ANNOTATION]);
-    if (Object.keys(kept).length > 0) meta.annotations = kept;
-  } else if (annotations !== undefined) meta.annotations = annotations;
+  const kept = isPlainObject(annotations) ? omit(annotations, [CORDON_STAMP_ANNOTATION]) : {};
+  if (Object.keys(kept).length > 0) meta.annotations = kept;
   return { ...rest, metadata: meta };
 }
 
@@ -157,12 +155,13 @@ export function repairOf(request: AdmissionRequest, policy: Policy): Repair | un
     const record = rawAnnotation(oldObject, START_RECORD_ANNOTATION);
     if (record !== ABSENT && rawAnnotation(object, START_RECORD_ANNOTATION) === ABSENT) changes.push([START_RECORD_ANNOTATION, record]);
   }
-  // The stamp, unless this is a cordon (which /mutate stamps): as it was, when the change would
-  // be tampering, or would leave a stamp on a node that is not cordoned.
+  // The stamp as it was, unless the write (so repaired) is a cordon, which /mutate stamps. For a
+  // requester who is not allowlisted, any other change of it is tampering; an allowlisted
+  // requester may change it, and a repair of its write is one of a stale stamp (the one
+  // violation it can commit), so there too the stamp is put back.
   const cordonedAfter = keepCordon || isCordoned(object);
   const stampChanged = annotation(oldObject, CORDON_STAMP_ANNOTATION) !== annotation(object, CORDON_STAMP_ANNOTATION);
-  const stale = !cordonedAfter && annotation(object, CORDON_STAMP_ANNOTATION) !== undefined;
-  if (cordonedAfter === isCordoned(oldObject) && stampChanged && (!allowlisted || stale)) {
+  if (cordonedAfter === isCordoned(oldObject) && stampChanged) {
     kept.push('stamp');
     changes.push([CORDON_STAMP_ANNOTATION, rawAnnotation(oldObject, CORDON_STAMP_ANNOTATION)]);
   }
