@@ -1,4 +1,5 @@
 // The cordon stamp: who cordoned a node, written by cordon-guard's /mutate endpoint alone.
+import { ownField } from '../admission/json.ts';
 import type { KubeObject } from '../admission/types.ts';
 import { annotation } from './nodeState.ts';
 
@@ -30,12 +31,12 @@ export function stampValue(user: string, at: Date): string {
 export function readStamp(node: KubeObject | null): CordonStamp | undefined {
   const value = annotation(node, CORDON_STAMP_ANNOTATION);
   if (value === undefined) return undefined;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(value);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { user, at, v } = parsed as Record<string, unknown>;
-    return typeof user === 'string' && typeof at === 'string' && v === STAMP_VERSION ? { user, at } : undefined;
+    parsed = JSON.parse(value);
   } catch {
     return undefined;
   }
+  const [user, at] = [ownField(parsed, 'user'), ownField(parsed, 'at')];
+  return typeof user === 'string' && typeof at === 'string' && ownField(parsed, 'v') === STAMP_VERSION ? { user, at } : undefined;
 }

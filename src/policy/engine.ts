@@ -41,7 +41,7 @@ export function evaluate(request: AdmissionRequest, policy: Policy): Evaluation 
   const allowlisted = isAllowlisted(request.userInfo, policy);
   const owner = readStamp(oldObject);
   const violation = (reason: ViolationReason, transition: Exclude<Transition, 'other'>): Evaluation => {
-    const facts = { reason, request, policy, maintenance, owner };
+    const facts = { reason, transition, request, policy, maintenance, owner };
     return { verdict: 'violation', reason, transition, message: violationMessage(facts), warning: violationWarning(facts) };
   };
 

@@ -2,9 +2,8 @@
 // Order: webhook, node, requester, the violation in words, the annotation, the way out.
 import type { AdmissionRequest } from '../admission/types.ts';
 import { firstChars, printable, quoted, withinBytes } from '../text/text.ts';
-import { isRefused, type Policy, type ViolationReason } from './types.ts';
+import { isRefused, type Policy, type Transition, type ViolationReason } from './types.ts';
 import { CORDON_STAMP_ANNOTATION, type CordonStamp } from './cordonStamp.ts';
-import { isCordoned } from './nodeState.ts';
 
 export const MESSAGE_MAX_CHARS = 1024;
 export const WARNING_MAX_BYTES = 256;
@@ -14,6 +13,8 @@ const ORIGIN_MAX_CHARS = 200;
 
 export interface ViolationFacts {
   reason: ViolationReason;
+  /** What the request does to the guarded state. */
+  transition: Exclude<Transition, 'other'>;
   request: AdmissionRequest;
   policy: Policy;
   /** The maintenance annotation's value on oldObject, if it was present. */
@@ -34,12 +35,11 @@ function maintenanceWords(facts: ViolationFacts): string {
 
 /** What the request does, in M (`long`) and in W (`short`). */
 function action(facts: ViolationFacts): { long: string; short: string } {
-  const { reason } = facts;
-  if (reason === 'annotation-removal') return { long: 'removal of the maintenance annotation from node', short: 'maintenance annotation removal' };
-  if (reason === 'stamp-tampering' || (reason === 'stale-stamp' && !isCordoned(facts.request.oldObject))) {
-    return { long: `change of the ${CORDON_STAMP_ANNOTATION} stamp on node`, short: 'cordon stamp change' };
-  }
-  return { long: 'uncordon of node', short: 'uncordon' };
+  return {
+    uncordon: { long: 'uncordon of node', short: 'uncordon' },
+    'annotation-removal': { long: 'removal of the maintenance annotation from node', short: 'maintenance annotation removal' },
+    'stamp-change': { long: `change of the ${CORDON_STAMP_ANNOTATION} stamp on node`, short: 'cordon stamp change' },
+  }[facts.transition];
 }
 
 function ownerWords(facts: ViolationFacts): string {

@@ -279,6 +279,34 @@ const rows: Row[] = [
     kept: ['maintenance-annotation'],
     patch: [{ op: 'add', path: maintenancePath, value: MAINTENANCE[KEY] }],
   },
+  {
+    name: 'an uncordon that also replaces a taint by another is repaired',
+    review: { username: AUTOSCALER, oldObject: tainted({ cordoned: true, annotations: MAINTENANCE }), object: edited(tainted({ cordoned: true, annotations: MAINTENANCE }), (n) => void ((n.spec.unschedulable = false), (n.spec.taints = [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, { key: 'other', effect: 'NoSchedule' }]))) },
+    kept: ['cordon'],
+  },
+  ...[
+    ['a string to a list of as many characters', 'ab', ['a', 'b']],
+    ['a string to an object with the same index keys', 'b', { 0: 'b' }],
+    ['an object to a string', { 0: 'b' }, 'b'],
+    ['a list to an object with its index keys', ['b'], { 0: 'b' }],
+  ].map(([what, before, after]): Row => ({
+    name: `an uncordon that also changes a label value from ${String(what)} is repaired`,
+    review: {
+      username: AUTOSCALER,
+      oldObject: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void ((n.metadata.labels as Record<string, unknown>).pool = before)),
+      object: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void (delete n.spec.unschedulable, ((n.metadata.labels as Record<string, unknown>).pool = after))),
+    },
+    kept: ['cordon'],
+  })),
+  {
+    name: 'an uncordon that also renames a label to __proto__ is repaired: the key is plain data',
+    review: {
+      username: AUTOSCALER,
+      oldObject: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void (n.metadata.labels = JSON.parse('{"pool":{}}') as Record<string, unknown>)),
+      object: edited(makeNode({ cordoned: true, annotations: MAINTENANCE }), (n) => void (delete n.spec.unschedulable, (n.metadata.labels = JSON.parse('{"__proto__":{}}') as Record<string, unknown>))),
+    },
+    kept: ['cordon'],
+  },
   { name: 'a review without oldObject is not repaired', review: { username: AUTOSCALER, oldObject: null } },
   { name: 'a review without object is not repaired', review: { username: AUTOSCALER, object: null } },
 ];

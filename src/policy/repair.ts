@@ -62,7 +62,8 @@ function annotationOperations(object: KubeObject, changes: [string, unknown][]):
       return value === ABSENT ? { op: 'remove', path } : { op: 'add', path, value };
     });
   }
-  const added = Object.fromEntries(changes.filter(([, value]) => value !== ABSENT));
+  // No map: nothing to remove (a removal is of an annotation the write carries), only to add.
+  const added = Object.fromEntries(changes);
   if (Object.keys(added).length === 0) return [];
   return [isPlainObject(metadata) ? { op: 'add', path: '/metadata/annotations', value: added } : { op: 'add', path: '/metadata', value: { annotations: added } }];
 }
@@ -85,9 +86,10 @@ function omit(value: Record<string, unknown>, keys: readonly string[]): Record<s
 
 /**
  * The node without what a write changes that is not the write's own: managedFields,
- * resourceVersion and generation, which the API server writes; status, which the Node strategy
- * resets on an update of the node itself; and the cordon stamp, which is guarded state. An empty
- * annotations map counts as none (as does a null one: both are absent once the API server decodes them).
+ * resourceVersion and generation, which the API server writes; and status, which the Node
+ * strategy resets on an update of the node itself. An empty annotations map counts as none (as
+ * does a null one: both are absent once the API server decodes them). The cordon stamp needs no
+ * exception: a repair puts it back whenever the repaired write is not a cordon.
  */
 function comparable(node: KubeObject): Record<string, unknown> {
   const rest = omit(node, ['status']);
@@ -95,9 +97,7 @@ function comparable(node: KubeObject): Record<string, unknown> {
   if (!isPlainObject(metadata)) return rest;
   const annotations = ownField(metadata, 'annotations');
   const meta = omit(metadata, ['managedFields', 'resourceVersion', 'generation', 'annotations']);
-  const kept = isPlainObject(annotations) ? omit(annotations, [CORDON_STAMP_ANNOTATION]) : {};
-  if (Object.keys(kept).length > 0) meta.annotations = kept;
-  return { ...rest, metadata: meta };
+  return { ...rest, metadata: { ...meta, annotations: isPlainObject(annotations) ? annotations : {} } };
 }
 
 /** Deep equality of JSON values, without recursion (a review may nest 100,000 levels deep). */
@@ -169,7 +169,7 @@ export function repairOf(request: AdmissionRequest, policy: Policy): Repair | un
 
   const repaired = applied(object, operations);
   if (jsonEqual(comparable(repaired), comparable(oldObject))) return undefined;
-  const facts = { reason: evaluation.reason, request, policy, maintenance: annotation(oldObject, key), owner: readStamp(oldObject) };
+  const facts = { reason: evaluation.reason, transition: evaluation.transition, request, policy, maintenance: annotation(oldObject, key), owner: readStamp(oldObject) };
   return {
     evaluation: { ...evaluation, message: repairMessage(facts, kept), warning: repairWarning(facts, kept) },
     kept,
