@@ -83,7 +83,7 @@ e2e: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
 
 # The audit-log fixtures of src/plugin/auditLog.test.ts, recorded from the real API server
-# (src/plugin/fixtures/README.md says how).
+# (testkit/audit/fixtures/README.md says how).
 audit-fixtures: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) node testkit/e2e/recordAuditFixtures.ts
 
