@@ -87,6 +87,7 @@ k8s-binaries:
 # does not stop the others.
 e2e: build
 	@set -o pipefail; failed=(); \
+	if [[ -z "$(strip $(E2E_VERSIONS))" ]]; then echo "e2e: no Kubernetes version to run against (see test/e2e/controlplane/versions.env)"; exit 1; fi; \
 	for v in $(E2E_VERSIONS); do \
 	  echo "=== e2e against Kubernetes $$v"; \
 	  start=$$SECONDS; \
