@@ -26,9 +26,10 @@ export function errored(code: number, message: string): Reply {
   return { allowed: false, status: { code, message } };
 }
 
-/** An allowed answer that carries an RFC 6902 patch (mutating webhooks). */
-export function patched(patch: readonly unknown[]): Reply {
-  return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+/** An allowed answer that carries an RFC 6902 patch (mutating webhooks), and maybe warnings. */
+export function patched(patch: readonly unknown[], warnings: string[] = []): Reply {
+  const reply: Reply = { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+  return warnings.length === 0 ? reply : { ...reply, warnings };
 }
 
 export function encodeReview(apiVersion: AdmissionApiVersion, uid: string, reply: Reply): AdmissionReviewResponse {

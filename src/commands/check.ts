@@ -57,8 +57,10 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
   const result = answer(options.mutate ? 'mutate' : 'validate', request, policy, new Date());
   io.stdout(`${JSON.stringify(encodeReview(apiVersion, request.uid, result.reply), null, 2)}\n`);
   if (result.endpoint === 'mutate') {
-    const { patch } = result.mutation;
-    io.stderr(patch.length === 0 ? 'no patch: not a cordon or uncordon\n' : `JSON Patch: ${JSON.stringify(patch)}\n`);
+    const { repair } = result;
+    const patch = [...(repair?.patch ?? []), ...result.mutation.patch];
+    if (repair !== undefined) io.stderr(`${repair.evaluation.message}\nkept: ${repair.kept.join(', ')}\n`);
+    io.stderr(patch.length === 0 ? 'no patch: not a cordon or uncordon, and nothing to repair\n' : `JSON Patch: ${JSON.stringify(patch)}\n`);
     return EXIT_ALLOWED;
   }
   if (result.judgement.decision === 'errored') return EXIT_BAD_INPUT;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
+import { answer } from '../policy/answer.ts';
 import { judge } from '../policy/judge.ts';
 import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
@@ -77,6 +78,21 @@ describe('violation Events', () => {
     }
     await recorder.flush();
     assert.deepEqual(client.created.map((c) => c.event.reason), ['UncordonWarned', 'UncordonAudited']);
+  });
+
+  it('names a repair of mode preserve "Prevented", with the repair\'s message as the note', async () => {
+    const { client, recorder } = setup();
+    const request = requestOf({
+      username: 'system:serviceaccount:kube-system:cluster-autoscaler',
+      oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }),
+      object: makeNode({ cordoned: false, annotations: MAINTENANCE, labels: { pool: 'b' } }),
+    });
+    const mutated = answer('mutate', request, policyWith({ mode: 'preserve' }), new Date('2026-12-01T10:00:00Z'));
+    assert.ok(mutated.repair !== undefined);
+    recorder.record(request, { evaluation: mutated.repair.evaluation, decision: 'prevented', reply: mutated.reply });
+    await recorder.flush();
+    assert.deepEqual(client.created.map((c) => [c.event.reason, c.event.action]), [['UncordonPrevented', 'Uncordon']]);
+    assert.match(String(client.created[0]?.event.note), /^cordon-guard kept node "worker-3" cordoned: /);
   });
 
   it('folds repeats of the same node, requester and reason within 10 minutes into the series count', async () => {

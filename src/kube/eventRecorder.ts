@@ -67,7 +67,9 @@ const ACTIONS = {
   'annotation-removal': { reason: 'MaintenanceAnnotationRemoval', action: 'RemoveMaintenanceAnnotation' },
   'stamp-change': { reason: 'CordonStampChange', action: 'ChangeCordonStamp' },
 } as const;
-const OUTCOMES = { denied: 'Denied', warned: 'Warned', audited: 'Audited' } as const;
+// `prevented` (mode preserve): /mutate kept the guarded state and let the rest of the write
+// through, so `UncordonPrevented`: the uncordon did not happen, yet the request was not denied.
+const OUTCOMES = { denied: 'Denied', warned: 'Warned', audited: 'Audited', prevented: 'Prevented' } as const;
 
 export class EventRecorder implements ViolationRecorder {
   readonly #client: EventsClient;

@@ -23,7 +23,7 @@ function cluster(): FakeMaintenanceApi {
     annotations: {
       [KEY]: 'kernel 6.8 upgrade, OPS-4411',
       [START_RECORD_ANNOTATION]: '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":false,"annotation":"cordon-guard.io/maintenance"}',
-      'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z"}',
+      'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z","v":2}',
     },
   });
   api.addNode('worker-2', { cordoned: true });

@@ -4,6 +4,14 @@ import { annotation } from './nodeState.ts';
 
 export const CORDON_STAMP_ANNOTATION = 'cordon-guard.io/cordoned-by';
 
+/**
+ * The stamp format. Version 2 is written by a cordon-guard whose /validate refuses every write
+ * that leaves a stamp on a node that is not cordoned (violation `stale-stamp`), so a version-2
+ * stamp was written for the cordon in force. cordon-guard 0.1 wrote `{user, at}` without it, and
+ * did not refuse that: such a stamp may have outlived its cordon, and names nobody.
+ */
+const STAMP_VERSION = 2;
+
 export interface CordonStamp {
   user: string;
   at: string;
@@ -15,18 +23,18 @@ function rfc3339(date: Date): string {
 }
 
 export function stampValue(user: string, at: Date): string {
-  return JSON.stringify({ user, at: rfc3339(at) });
+  return JSON.stringify({ user, at: rfc3339(at), v: STAMP_VERSION });
 }
 
-/** The stamp on a node, or undefined when absent or not a stamp cordon-guard could have written. */
+/** The stamp on a node, or undefined when absent or not a stamp this cordon-guard could have written. */
 export function readStamp(node: KubeObject | null): CordonStamp | undefined {
   const value = annotation(node, CORDON_STAMP_ANNOTATION);
   if (value === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(value);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { user, at } = parsed as Record<string, unknown>;
-    return typeof user === 'string' && typeof at === 'string' ? { user, at } : undefined;
+    const { user, at, v } = parsed as Record<string, unknown>;
+    return typeof user === 'string' && typeof at === 'string' && v === STAMP_VERSION ? { user, at } : undefined;
   } catch {
     return undefined;
   }

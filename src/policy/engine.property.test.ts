@@ -7,11 +7,11 @@ import { encodeReview } from '../admission/reply.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { evaluate } from './engine.ts';
 import { judge } from './judge.ts';
-import type { PolicySettings } from './types.ts';
+import { isRefused, type PolicySettings } from './types.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const STAMP = 'cordon-guard.io/cordoned-by';
-/** Runs per property: 5 properties x 20,000 = 100,000 generated reviews in `make test`; `make fuzz` raises it. */
+/** Runs per property: 6 properties x 20,000 = 120,000 generated reviews in `make test`; `make fuzz` raises it. */
 const RUNS = Number(process.env.CORDON_GUARD_PROPERTY_RUNS ?? 20_000);
 
 // An oracle for `*` patterns written independently of the engine's regex compiler.
@@ -47,7 +47,7 @@ const text = fc.oneof(names, fc.string({ maxLength: 12 }), fc.string({ unit: 'gr
 const pattern = fc.oneof(names, text, fc.constantFrom('*', 'system:serviceaccount:*', 'ops/*', '*o*', 'a*b'));
 const unschedulable = fc.constantFrom<unknown>(undefined, true, false, null, 'true', 1);
 const annotations = fc.option(
-  fc.dictionary(fc.oneof(fc.constant(KEY), fc.constantFrom('__proto__', 'constructor', 'other/key', STAMP)), fc.oneof(text, fc.constant('{"user":"alice","at":"2026-11-28T06:00:00Z"}')), { maxKeys: 3 }),
+  fc.dictionary(fc.oneof(fc.constant(KEY), fc.constantFrom('__proto__', 'constructor', 'other/key', STAMP)), fc.oneof(text, fc.constant('{"user":"alice","at":"2026-11-28T06:00:00Z","v":2}')), { maxKeys: 3 }),
   { nil: undefined },
 );
 
@@ -58,7 +58,7 @@ const node = fc.record({ unschedulable, annotations }).map(({ unschedulable: u, 
 });
 
 const settings = fc.record<PolicySettings>({
-  mode: fc.constantFrom('enforce', 'warn', 'audit'),
+  mode: fc.constantFrom('enforce', 'warn', 'audit', 'preserve'),
   maintenanceAnnotation: fc.constant(KEY),
   guardAllCordons: fc.boolean(),
   guardAnnotationRemoval: fc.boolean(),
@@ -104,20 +104,26 @@ function toRequest(r: GeneratedReview) {
 }
 
 const cordoned = (o: { spec: Record<string, unknown> }) => o.spec.unschedulable === true;
+const omitStamp = (annotations: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== STAMP));
 const inMaintenance = (o: { metadata: { annotations?: Record<string, string> } }) =>
   o.metadata.annotations !== undefined && Object.hasOwn(o.metadata.annotations, KEY);
 
 describe('policy properties over generated reviews', () => {
-  it('in enforce mode, an uncordon of a node under maintenance by a requester not allowlisted is never allowed', () => {
+  it('in enforce and preserve mode, /validate never allows an uncordon of a node under maintenance by a requester not allowlisted', () => {
     // Built to be guarded (no filtering): cordoned with the annotation before, not cordoned after.
-    const guardedPair = fc.record({ value: text, keepAnnotation: fc.boolean(), after: fc.constantFrom<unknown>(undefined, false, null, 'true', 0) });
+    const guardedPair = fc.record({
+      value: text,
+      keepAnnotation: fc.boolean(),
+      after: fc.constantFrom<unknown>(undefined, false, null, 'true', 0),
+      mode: fc.constantFrom('enforce' as const, 'preserve' as const),
+    });
     fc.assert(
       fc.property(review, settings, guardedPair, (r, s, pair) => {
         const oldObject = { metadata: { name: 'n', annotations: { ...r.oldObject.metadata.annotations, [KEY]: pair.value } }, spec: { unschedulable: true } };
         const object = { metadata: { name: 'n', ...(pair.keepAnnotation ? { annotations: { [KEY]: pair.value } } : {}) }, spec: pair.after === undefined ? {} : { unschedulable: pair.after } };
         fc.pre(!oracleAllowlisted(s, r.username, r.groups));
         const { request } = toRequest({ ...r, operation: 'UPDATE', kind: 'Node', subResource: '', oldObject, object });
-        const { reply } = judge(request, policyWith({ ...s, mode: 'enforce' }));
+        const { reply } = judge(request, policyWith({ ...s, mode: pair.mode }));
         assert.equal(reply.allowed, false);
         assert.equal(reply.status?.code, 403);
       }),
@@ -141,11 +147,31 @@ describe('policy properties over generated reviews', () => {
     );
   });
 
+  it('a write that leaves a cordon stamp on a node that is not cordoned, by an uncordon or a change of the stamp, is refused in every mode and for every requester', () => {
+    const stampValues = fc.oneof(text, fc.constant('{"user":"alice","at":"2026-11-28T06:00:00Z","v":2}'));
+    fc.assert(
+      fc.property(review, settings, stampValues, fc.boolean(), (r, s, stamp, uncordon) => {
+        const before = r.oldObject.metadata.annotations ?? {};
+        const oldObject = { metadata: { name: 'n', annotations: uncordon ? { ...before, [STAMP]: stamp } : omitStamp(before) }, spec: { unschedulable: uncordon } };
+        const object = { metadata: { name: 'n', annotations: { ...r.object.metadata.annotations, [STAMP]: stamp } }, spec: {} };
+        const { request } = toRequest({ ...r, operation: 'UPDATE', kind: 'Node', subResource: '', oldObject, object });
+        const { reply, evaluation } = judge(request, policyWith(s));
+        assert.equal(evaluation.verdict, 'violation');
+        // stale-stamp, unless another violation that this mode refuses anyway is the reason.
+        if (evaluation.verdict === 'violation' && evaluation.reason !== 'stale-stamp') assert.ok(isRefused(evaluation.reason, s.mode), evaluation.reason);
+        assert.equal(reply.allowed, false);
+        assert.equal(reply.status?.code, 403);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('the allowlist decides exactly as an independent glob matcher', () => {
     fc.assert(
       fc.property(review, settings, (r, s) => {
         const { request } = toRequest({ ...r, operation: 'UPDATE', kind: 'Node', subResource: '' });
-        fc.pre(cordoned(r.oldObject) && !cordoned(r.object));
+        // As /validate sees an uncordon: /mutate removed the stamp (one left would be stale-stamp).
+        fc.pre(cordoned(r.oldObject) && !cordoned(r.object) && !Object.hasOwn(r.object.metadata.annotations ?? {}, STAMP));
         const evaluation = evaluate(request, policyWith(s));
         assert.equal(evaluation.verdict === 'allow' && evaluation.reason === 'allowlisted', oracleAllowlisted(s, r.username, r.groups));
       }),

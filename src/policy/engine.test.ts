@@ -3,12 +3,13 @@ import { describe, it } from 'node:test';
 import { MAINTENANCE, makeNode, type ReviewShape } from '../../testkit/fixtures.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
+import { stampValue } from './cordonStamp.ts';
 import { evaluate } from './engine.ts';
 import type { PolicySettings } from './types.ts';
 
 const ROGUE = 'system:serviceaccount:system-upgrade:system-upgrade';
 const STAMP = 'cordon-guard.io/cordoned-by';
-const stampOf = (user: string) => JSON.stringify({ user, at: '2026-11-28T06:00:00Z' });
+const stampOf = (user: string) => stampValue(user, new Date('2026-11-28T06:00:00Z'));
 const cordonedInMaintenance = makeNode({ cordoned: true, annotations: MAINTENANCE });
 const uncordonedInMaintenance = makeNode({ cordoned: false, annotations: MAINTENANCE });
 const allowlist: Partial<PolicySettings> = {
@@ -83,11 +84,27 @@ const rows: Row[] = [
   { name: 'a stamp that is not valid JSON names no owner', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: ROGUE } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
   { name: 'without guardAllCordons an uncordon of a stamped node is allowed as no-maintenance', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'allow', reason: 'no-maintenance' } },
   { name: 'forging a stamp on a cordoned node is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stamp-tampering', transition: 'stamp-change' } },
-  { name: 'adding a stamp without cordoning is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stamp-tampering' } },
+  { name: 'adding a stamp to a node that is not cordoned is stamp-tampering in enforce mode', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stamp-tampering', transition: 'stamp-change' } },
+  { name: 'adding a stamp to a node that is not cordoned is a stale stamp in warn mode, where tampering would only be warned about', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, policy: { mode: 'warn' }, expect: { verdict: 'violation', reason: 'stale-stamp', transition: 'stamp-change' } },
   { name: 'removing the stamp without uncordoning is stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: true }) }, expect: { verdict: 'violation', reason: 'stamp-tampering' } },
   { name: 'an allowlisted requester may fix a stamp', review: { username: 'alice@example.com', oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('x') } }), object: makeNode({ cordoned: true }) }, policy: allowlist, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'stamp-change' } },
   { name: 'a cordon that carries the new stamp is not tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' } },
   { name: 'an uncordon that drops the stamp is judged as an uncordon', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'allow', reason: 'no-maintenance', transition: 'uncordon' } },
+  // A stamp must not outlive its cordon (POLICY.md "Cordon ownership").
+  { name: 'an uncordon that keeps the stamp is a stale stamp, even by the owner', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf(ROGUE) } }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'stale-stamp', transition: 'uncordon' } },
+  { name: 'an uncordon that keeps the stamp is a stale stamp, even by an allowlisted requester', review: { username: 'alice@example.com', oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }) }, policy: allowlist, expect: { verdict: 'violation', reason: 'stale-stamp', transition: 'uncordon' } },
+  { name: 'an uncordon that keeps a stamp of the old format is a stale stamp too', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: 'x' } }), object: makeNode({ cordoned: false, annotations: { [STAMP]: 'x' } }) }, expect: { verdict: 'violation', reason: 'stale-stamp' } },
+  { name: 'an uncordon that writes another stamp is a stale stamp', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, expect: { verdict: 'violation', reason: 'stale-stamp' } },
+  { name: 'an allowlisted requester may not add a stamp to a node that is not cordoned either', review: { username: 'alice@example.com', oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf('alice@example.com') } }) }, policy: allowlist, expect: { verdict: 'violation', reason: 'stale-stamp', transition: 'stamp-change' } },
+  { name: 'changing a stamp left on a node that is not cordoned is a stale stamp in audit mode', review: { username: ROGUE, oldObject: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf(ROGUE) } }) }, policy: { mode: 'audit' }, expect: { verdict: 'violation', reason: 'stale-stamp' } },
+  { name: 'an uncordon under maintenance that keeps the stamp is maintenance-active in enforce mode: it is refused anyway, and that reason tells more', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }) }, expect: { verdict: 'violation', reason: 'maintenance-active', transition: 'uncordon' } },
+  { name: 'an uncordon under maintenance that keeps the stamp is maintenance-active in preserve mode too', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }) }, policy: { mode: 'preserve' }, expect: { verdict: 'violation', reason: 'maintenance-active' } },
+  { name: 'an uncordon under maintenance that keeps the stamp is a stale stamp in warn mode, where maintenance-active would only be warned about', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }) }, policy: { mode: 'warn' }, expect: { verdict: 'violation', reason: 'stale-stamp', transition: 'uncordon' } },
+  { name: 'removing a stamp left on a node that is not cordoned is still stamp-tampering', review: { username: ROGUE, oldObject: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false }) }, expect: { verdict: 'violation', reason: 'stamp-tampering' } },
+  { name: 'a stamp left on a node that is not cordoned does not stop the removal of the maintenance annotation', review: { username: ROGUE, oldObject: makeNode({ cordoned: false, annotations: { ...MAINTENANCE, [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf('admin') } }) }, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'annotation-removal' } },
+  { name: 'a stamp without the version of this format names no owner (cordon-guard 0.1 wrote it)', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: JSON.stringify({ user: ROGUE, at: '2026-11-28T06:00:00Z' }) } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
+  { name: 'a stamp of another version names no owner', review: { username: ROGUE, oldObject: makeNode({ cordoned: true, annotations: { [STAMP]: JSON.stringify({ user: ROGUE, at: '2026-11-28T06:00:00Z', v: 3 }) } }), object: makeNode({ cordoned: false }) }, policy: { guardAllCordons: true }, expect: { verdict: 'violation', reason: 'cordon-guarded' } },
+  { name: 'a cordon may keep a stamp left over from an earlier cordon (/mutate replaces it)', review: { username: ROGUE, oldObject: makeNode({ cordoned: false, annotations: { [STAMP]: stampOf('admin') } }), object: makeNode({ cordoned: true, annotations: { [STAMP]: stampOf('admin') } }) }, policy: { guardAllCordons: true }, expect: { verdict: 'allow', reason: 'not-an-uncordon', transition: 'other' } },
   // Cannot be judged.
   { name: 'a Node UPDATE without oldObject cannot be judged', review: { username: ROGUE, oldObject: null }, expect: { verdict: 'errored' } },
   { name: 'a Node UPDATE without object cannot be judged', review: { username: ROGUE, object: null }, expect: { verdict: 'errored' } },
@@ -155,12 +172,12 @@ describe('the policy engine, edge cases found by mutation testing', () => {
   });
 
   it('a stamp without a time names no owner', () => {
-    const evaluation = judged(plainUncordon(ROGUE, JSON.stringify({ user: ROGUE })), { guardAllCordons: true });
+    const evaluation = judged(plainUncordon(ROGUE, JSON.stringify({ user: ROGUE, v: 2 })), { guardAllCordons: true });
     assert.equal(evaluation.verdict === 'violation' && evaluation.reason, 'cordon-guarded');
   });
 
   it('a stamp whose user or time is not a string names no owner, and the message is still written', () => {
-    for (const stamp of [{ user: 42, at: '2026-11-28T06:00:00Z' }, { user: ROGUE, at: 7 }]) {
+    for (const stamp of [{ user: 42, at: '2026-11-28T06:00:00Z', v: 2 }, { user: ROGUE, at: 7, v: 2 }]) {
       const evaluation = judged(plainUncordon(ROGUE, JSON.stringify(stamp)), { guardAllCordons: true });
       assert.equal(evaluation.verdict, 'violation');
       if (evaluation.verdict === 'violation') assert.doesNotMatch(evaluation.message, /cordoned by/);

@@ -4,7 +4,8 @@ import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
 import { judge, reasonOf } from './judge.ts';
-import type { Mode } from './types.ts';
+import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
+import { MODES } from './types.ts';
 
 const rogueUncordon = requestOf({
   username: 'system:serviceaccount:kube-system:cluster-autoscaler',
@@ -44,7 +45,24 @@ describe('a violation is answered by mode', () => {
     assert.match(reply.auditAnnotations?.violation ?? '', /^cordon-guard would deny uncordon of node "worker-3" by /);
   });
 
-  for (const mode of ['enforce', 'warn', 'audit'] as Mode[]) {
+  it('preserve denies at /validate as enforce does, word for word: /mutate repairs what it can before', () => {
+    const { reply, decision } = judge(rogueUncordon, policyWith({ mode: 'preserve' }));
+    assert.equal(decision, 'denied');
+    assert.deepEqual(reply, { allowed: false, status: { code: 403, reason: 'Forbidden', message: EXAMPLE_M } });
+  });
+
+  it('a stale stamp is denied in every mode', () => {
+    const stamp = stampValue('admin', new Date('2026-11-28T06:00:00Z'));
+    const keptStamp = requestOf({ oldObject: makeNode({ cordoned: true, annotations: { [CORDON_STAMP_ANNOTATION]: stamp } }), object: makeNode({ cordoned: false, annotations: { [CORDON_STAMP_ANNOTATION]: stamp } }) });
+    for (const mode of MODES) {
+      const { reply, decision } = judge(keptStamp, policyWith({ mode }));
+      assert.equal(decision, 'denied', mode);
+      assert.equal(reply.status?.code, 403);
+      assert.match(reply.status?.message ?? '', /^cordon-guard denied uncordon of node "worker-3" by "system:serviceaccount:system-upgrade:system-upgrade": the node would not be cordoned and still carry the cordon-guard\.io\/cordoned-by stamp/);
+    }
+  });
+
+  for (const mode of MODES) {
     it(`an allowed request in ${mode} mode carries no warning, status or annotation`, () => {
       const request = requestOf({ oldObject: makeNode({ cordoned: true }), object: makeNode({ cordoned: false }) });
       assert.deepEqual(judge(request, policyWith({ mode })).reply, { allowed: true });
@@ -52,7 +70,7 @@ describe('a violation is answered by mode', () => {
   }
 
   it('a Node UPDATE without oldObject is answered 400 and not allowed, in every mode', () => {
-    for (const mode of ['enforce', 'warn', 'audit'] as Mode[]) {
+    for (const mode of MODES) {
       const { reply, decision } = judge(requestOf({ oldObject: null }), policyWith({ mode }));
       assert.equal(decision, 'errored');
       assert.equal(reply.allowed, false);

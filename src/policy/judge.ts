@@ -2,14 +2,18 @@
 import { allowed, allowedWithAuditAnnotations, allowedWithWarnings, denied, errored, type Reply } from '../admission/reply.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { evaluate } from './engine.ts';
-import type { Evaluation, Policy } from './types.ts';
+import { isRefused, type Evaluation, type Policy } from './types.ts';
 
 type Violation = Extract<Evaluation, { verdict: 'violation' }>;
 
-/** What happened to the request, as logged and counted; a violation's decision is its mode's. */
+/**
+ * What happened to the request, as logged and counted; a violation's decision is its mode's.
+ * `prevented`: in mode preserve, /mutate repaired the write (src/policy/repair.ts) and let the
+ * rest of it through.
+ */
 export type Judgement =
   | { evaluation: Extract<Evaluation, { verdict: 'allow' }>; decision: 'allowed'; reply: Reply }
-  | { evaluation: Violation; decision: 'denied' | 'warned' | 'audited'; reply: Reply }
+  | { evaluation: Violation; decision: 'denied' | 'warned' | 'audited' | 'prevented'; reply: Reply }
   | { evaluation: Extract<Evaluation, { verdict: 'errored' }>; decision: 'errored'; reply: Reply };
 
 export function judge(request: AdmissionRequest, policy: Policy): Judgement {
@@ -20,14 +24,11 @@ export function judge(request: AdmissionRequest, policy: Policy): Judgement {
     case 'errored':
       return { evaluation, decision: 'errored', reply: errored(400, evaluation.message) };
     case 'violation':
-      switch (policy.mode) {
-        case 'enforce':
-          return { evaluation, decision: 'denied', reply: denied(evaluation.message) };
-        case 'warn':
-          return { evaluation, decision: 'warned', reply: allowedWithWarnings([evaluation.warning]) };
-        case 'audit':
-          return { evaluation, decision: 'audited', reply: allowedWithAuditAnnotations({ violation: evaluation.message }) };
-      }
+      // preserve: what reaches /validate as a violation was not repaired by /mutate (a write of
+      // guarded state alone, or /mutate was skipped), so it is refused as in enforce.
+      if (isRefused(evaluation.reason, policy.mode)) return { evaluation, decision: 'denied', reply: denied(evaluation.message) };
+      if (policy.mode === 'warn') return { evaluation, decision: 'warned', reply: allowedWithWarnings([evaluation.warning]) };
+      return { evaluation, decision: 'audited', reply: allowedWithAuditAnnotations({ violation: evaluation.message }) };
   }
 }
 

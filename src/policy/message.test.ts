@@ -101,7 +101,7 @@ describe('ownership messages', () => {
     const evaluation = evaluate(
       requestOf({
         username: 'system:serviceaccount:system-upgrade:system-upgrade',
-        oldObject: makeNode({ cordoned: true, annotations: { 'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z"}' } }),
+        oldObject: makeNode({ cordoned: true, annotations: { 'cordon-guard.io/cordoned-by': '{"user":"admin","at":"2026-11-28T06:00:00Z","v":2}' } }),
         object: makeNode({ cordoned: false }),
       }),
       policyWith({ guardAllCordons: true }),
@@ -124,7 +124,7 @@ describe('ownership messages', () => {
 // Added with mutation testing (issue 6): the wording of every violation, M and W.
 describe('every violation in words', () => {
   const STAMP_KEY = 'cordon-guard.io/cordoned-by';
-  const ADMIN_STAMP = '{"user":"admin","at":"2026-11-28T06:00:00Z"}';
+  const ADMIN_STAMP = '{"user":"admin","at":"2026-11-28T06:00:00Z","v":2}';
   const evaluated = (review: Parameters<typeof requestOf>[0], settings: Partial<PolicySettings> = {}) => {
     const evaluation = evaluate(requestOf({ username: 'mallory', ...review }), policyWith(settings));
     assert.equal(evaluation.verdict, 'violation');
@@ -165,10 +165,34 @@ describe('every violation in words', () => {
     assert.ok(message.includes('cordoned by "admin" at "2026-11-28T06:00:00Z"); only allowlisted requesters may uncordon it'), message);
   });
 
-  it('warn and audit modes say "would deny" in M', () => {
+  it('warn and audit modes say "would deny" in M, enforce and preserve say "denied"', () => {
     for (const mode of ['warn', 'audit'] as const) {
       assert.match(violationFor({}, { mode }).message, /^cordon-guard would deny uncordon of node "worker-3" by "mallory": /);
     }
+    for (const mode of ['enforce', 'preserve'] as const) {
+      assert.match(violationFor({}, { mode }).message, /^cordon-guard denied uncordon of node "worker-3" by "mallory": /);
+    }
+  });
+
+  it('stale-stamp on an uncordon: M names the stamp, the owner it would go on naming, why, and the way out, and says "denied" even in warn mode', () => {
+    const { message, warning } = evaluated(
+      { oldObject: makeNode({ cordoned: true, annotations: { [STAMP_KEY]: ADMIN_STAMP } }), object: makeNode({ cordoned: false, annotations: { [STAMP_KEY]: ADMIN_STAMP } }) },
+      { mode: 'warn' },
+    );
+    assert.equal(
+      message,
+      'cordon-guard denied uncordon of node "worker-3" by "mallory": the node would not be cordoned and still carry the cordon-guard.io/cordoned-by stamp, ' +
+        'which would then name the owner of a later cordon that /mutate missed (no cordon-guard.io/maintenance annotation; cordoned by "admin" at ' +
+        '"2026-11-28T06:00:00Z"); /mutate removes the stamp on an uncordon and did not, so it may be down: retry, or remove the stamp in the same request ' +
+        '(policy cordon-guard/cordon-guard-policy)',
+    );
+    assert.equal(warning, 'node "worker-3" uncordon by "mallory" would be denied by cordon-guard in enforce mode: a node that is not cordoned must not carry cordon-guard.io/cordoned-by');
+  });
+
+  it('stale-stamp on a node that was not cordoned is a change of the stamp', () => {
+    const { message, warning } = evaluated({ oldObject: makeNode({}), object: makeNode({ annotations: { [STAMP_KEY]: ADMIN_STAMP } }) }, { mode: 'audit' });
+    assert.match(message, /^cordon-guard denied change of the cordon-guard\.io\/cordoned-by stamp on node "worker-3" by "mallory": the node would not be cordoned/);
+    assert.match(warning, /^node "worker-3" cordon stamp change by "mallory" /);
   });
 
   it('a node name past 253 characters is cut to 253, the last three being "..."', () => {

@@ -7,7 +7,7 @@ import { CORDON_STAMP_ANNOTATION, readStamp } from './cordonStamp.ts';
 import { cordonStampMutation } from './mutation.ts';
 
 const NOW = new Date('2026-11-28T06:30:15.123Z');
-const STAMP = '{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"2026-11-28T06:30:15Z"}';
+const STAMP = '{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"2026-11-28T06:30:15Z","v":2}';
 
 function applied(object: Record<string, unknown>, patch: ReturnType<typeof cordonStampMutation>['patch']): Record<string, unknown> {
   const copy = structuredClone(object);

@@ -1,6 +1,6 @@
 // The shared vocabulary of the pure core: the policy in force, and what the engine says of a request.
 
-export const MODES = ['enforce', 'warn', 'audit'] as const;
+export const MODES = ['enforce', 'warn', 'audit', 'preserve'] as const;
 export type Mode = (typeof MODES)[number];
 
 interface AllowlistPatterns {
@@ -41,7 +41,15 @@ export const DEFAULT_SETTINGS: PolicySettings = {
 };
 
 type AllowReason = 'not-applicable' | 'allowlisted' | 'no-maintenance' | 'cordon-owner' | 'not-an-uncordon';
-export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering';
+export type ViolationReason = 'maintenance-active' | 'cordon-guarded' | 'annotation-removal' | 'stamp-tampering' | 'stale-stamp';
+
+/**
+ * Whether a violation is refused: in `enforce` and `preserve` (where /validate is the backstop of
+ * /mutate's repair), and `stale-stamp` in every mode (POLICY.md "Cordon ownership").
+ */
+export function isRefused(reason: ViolationReason, mode: Mode): boolean {
+  return reason === 'stale-stamp' || mode === 'enforce' || mode === 'preserve';
+}
 /** What the request does to the guarded state; only these transitions are judged. */
 export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
+import { answer as answerOf } from '../policy/answer.ts';
 import { judge } from '../policy/judge.ts';
-import { cordonStampMutation } from '../policy/mutation.ts';
 import { makeNode, MAINTENANCE } from '../../testkit/fixtures.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
 import { policyWith } from '../../testkit/policies.ts';
@@ -53,10 +53,58 @@ describe('the mutation observer', () => {
     const observe = createMutationObserver({ logger: createLogger('info', logs), metrics: createMetrics({ defaultMetrics: false }) });
     const request = requestOf({ username: 'alice', oldObject: makeNode({ cordoned: false }), object: makeNode({ cordoned: true }) });
     request.userInfo.extra = { token: [SECRET] };
-    observe(request, cordonStampMutation(request, new Date('2026-11-28T09:00:00Z')), 0.0001);
+    const policy = policyWith();
+    observe(request, answerOf('mutate', request, policy, new Date('2026-11-28T09:00:00Z')), policy, 0.0001);
     assert.equal(logs.lines.length, 1);
     assert.equal(logs.lines[0]!.reason, 'cordon-stamped');
     assert.equal(logs.lines[0]!.service, 'cordon-guard');
     assert.doesNotMatch(JSON.stringify(logs.lines), /s3cr3t/);
+  });
+});
+
+describe('the mutation observer in mode preserve', () => {
+  const AUTOSCALER = 'system:serviceaccount:kube-system:cluster-autoscaler';
+  const repairable = (dryRun: boolean) => {
+    const request = requestOf({ username: AUTOSCALER, dryRun, oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: makeNode({ cordoned: false, annotations: MAINTENANCE, labels: { pool: 'b' } }) });
+    request.userInfo.extra = { token: [SECRET] };
+    return request;
+  };
+
+  it('logs a repair at warn with the violation, what was kept and both patches, counts it, and records an Event', async () => {
+    const logs = new LogCapture();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const recorded: string[] = [];
+    const observe = createMutationObserver({ logger: createLogger('info', logs), metrics, events: { record: (_request, judgement) => recorded.push(judgement.decision) } });
+    const policy = policyWith({ mode: 'preserve' });
+    const request = repairable(false);
+    observe(request, answerOf('mutate', request, policy, new Date('2026-12-01T10:00:00Z')), policy, 0.0001);
+    assert.equal(logs.lines.length, 1);
+    const [line] = logs.lines;
+    assert.equal(line!.level, 'warn');
+    assert.equal(line!.decision, 'prevented');
+    assert.equal(line!.reason, 'maintenance-active');
+    assert.equal(line!.mode, 'preserve');
+    assert.deepEqual(line!.kept, ['cordon']);
+    assert.deepEqual(line!.repair, [{ op: 'add', path: '/spec/unschedulable', value: true }]);
+    assert.ok(Array.isArray(line!.patch) && line!.patch.length > 0, 'what the request tried');
+    assert.match(String(line!.msg), /^cordon-guard kept node "worker-3" cordoned: /);
+    assert.doesNotMatch(JSON.stringify(line), /s3cr3t/);
+    assert.deepEqual(recorded, ['prevented']);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="prevented",reason="maintenance-active",mode="mutate"\} 1/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler"\} 1/);
+  });
+
+  it('records no Event for a dry run, but still logs and counts it', async () => {
+    const logs = new LogCapture();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const recorded: string[] = [];
+    const observe = createMutationObserver({ logger: createLogger('info', logs), metrics, events: { record: (_request, judgement) => recorded.push(judgement.decision) } });
+    const policy = policyWith({ mode: 'preserve' });
+    const request = repairable(true);
+    observe(request, answerOf('mutate', request, policy, new Date('2026-12-01T10:00:00Z')), policy, 0.0001);
+    assert.deepEqual(recorded, []);
+    assert.equal(logs.lines[0]?.dryRun, true);
+    assert.match(await metrics.registry.metrics(), /cordon_guard_violations_total\{reason="maintenance-active"/);
   });
 });

@@ -6,8 +6,7 @@ import { reasonOf } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Answer } from '../policy/answer.ts';
-import type { CordonStampMutation } from '../policy/mutation.ts';
+import type { Answer, MutateAnswer } from '../policy/answer.ts';
 import { loggable, loggableDeep, quoted } from '../text/text.ts';
 import { requestPatch } from './auditPatch.ts';
 
@@ -73,16 +72,43 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
   };
 }
 
-export type MutationObserver = (request: AdmissionRequest, mutation: CordonStampMutation, latencySeconds: number) => void;
+export type MutationObserver = (request: AdmissionRequest, answer: MutateAnswer, policy: Policy, latencySeconds: number) => void;
 
 const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', none: 'not-a-cordon-transition' } as const;
 
-export function createMutationObserver({ logger: parent, metrics }: Omit<AdmissionObserverDeps, 'events'>): MutationObserver {
+export function createMutationObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): MutationObserver {
   const logger = forBuiltLines(parent);
-  return (request, { change, patch }, latencySeconds) => {
+  return (request, { mutation: { change, patch }, repair, reply }, policy, latencySeconds) => {
+    metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
+    if (repair !== undefined) {
+      // mode preserve: a violation like any other, prevented rather than denied.
+      const { evaluation } = repair;
+      const { reason } = evaluation;
+      metrics.admissionRequests.inc({ operation: request.operation, decision: 'prevented', reason, mode: 'mutate' });
+      metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
+      if (!request.dryRun) events?.record(request, { evaluation, decision: 'prevented', reply });
+      logger.warn(
+        {
+          uid: loggable(request.uid),
+          node: loggable(request.name),
+          user: loggable(request.userInfo.username),
+          groups: request.userInfo.groups.slice(0, 64).map(loggable),
+          decision: 'prevented',
+          reason,
+          mode: policy.mode,
+          dryRun: request.dryRun,
+          latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
+          policy: policy.origin,
+          kept: repair.kept,
+          patch: safePatch(request),
+          repair: loggableDeep(repair.patch),
+        },
+        evaluation.message,
+      );
+      return;
+    }
     const reason = MUTATION_REASONS[change];
     metrics.admissionRequests.inc({ operation: request.operation, decision: change === 'none' ? 'allowed' : 'patched', reason, mode: 'mutate' });
-    metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
     if (change === 'none') return;
     logger.info(
       { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
@@ -99,6 +125,6 @@ export function createAnswerObserver(deps: AdmissionObserverDeps): AnswerObserve
   const mutate = createMutationObserver(deps);
   return (request, answer, policy, latencySeconds) => {
     if (answer.endpoint === 'validate') validate(request, answer.judgement, policy, latencySeconds);
-    else mutate(request, answer.mutation, latencySeconds);
+    else mutate(request, answer, policy, latencySeconds);
   };
 }

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { makeNode, makeReview, MAINTENANCE } from '../../testkit/fixtures.ts';
 import { post } from '../../testkit/httpsClient.ts';
+import { policyWith } from '../../testkit/policies.ts';
 import { startTestServer, type TestServer } from '../../testkit/testServer.ts';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './admissionServer.ts';
 
@@ -205,7 +206,7 @@ describe('the /mutate endpoint', () => {
       assert.equal(body.response.allowed, true);
       assert.equal(body.response.patchType, 'JSONPatch');
       assert.deepEqual(JSON.parse(Buffer.from(body.response.patch, 'base64').toString()), [
-        { op: 'add', path: '/metadata/annotations', value: { 'cordon-guard.io/cordoned-by': '{"user":"alice","at":"2026-11-28T07:00:00Z"}' } },
+        { op: 'add', path: '/metadata/annotations', value: { 'cordon-guard.io/cordoned-by': '{"user":"alice","at":"2026-11-28T07:00:00Z","v":2}' } },
       ]);
       const line = server.logs.find((l) => l.reason === 'cordon-stamped');
       assert.equal(line?.level, 'info');
@@ -213,6 +214,32 @@ describe('the /mutate endpoint', () => {
       assert.deepEqual(other.json, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'm2', allowed: true } });
       const bad = await post(`${server.url}/mutate`, '{}', { ca: server.ca });
       assert.equal(bad.status, 400);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the /mutate endpoint in mode preserve', () => {
+  it('answers a bundled uncordon with the repair patch and the warning, records the Event, and answers a plain uncordon as in enforce', async () => {
+    const recorded: string[] = [];
+    const server = await startTestServer({ policy: policyWith({ mode: 'preserve' }), events: { record: (request, judgement) => recorded.push(`${request.uid} ${judgement.decision}`) } });
+    try {
+      const oldObject = makeNode({ cordoned: true, annotations: MAINTENANCE });
+      const bundled = makeReview({ uid: 'p1', username: 'system:serviceaccount:kube-system:cluster-autoscaler', oldObject, object: makeNode({ cordoned: false, annotations: MAINTENANCE, labels: { pool: 'b' } }) });
+      const res = await post(`${server.url}/mutate`, JSON.stringify(bundled), { ca: server.ca });
+      const body = res.json as { response: { uid: string; allowed: boolean; patch: string; warnings: string[] } };
+      assert.equal(body.response.uid, 'p1');
+      assert.equal(body.response.allowed, true);
+      assert.deepEqual(JSON.parse(Buffer.from(body.response.patch, 'base64').toString()), [{ op: 'add', path: '/spec/unschedulable', value: true }]);
+      assert.match(body.response.warnings[0] ?? '', /^cordon-guard kept node "worker-3" cordoned: "system:serviceaccount:kube-system:cluster-autoscaler" may not uncordon it/);
+      const plain = structuredClone(oldObject) as { spec: Record<string, unknown> };
+      delete plain.spec.unschedulable;
+      const alone = await post(`${server.url}/mutate`, JSON.stringify(makeReview({ uid: 'p2', oldObject, object: plain })), { ca: server.ca });
+      assert.deepEqual(alone.json, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'p2', allowed: true } });
+      const refused = await post(`${server.url}/validate`, JSON.stringify(makeReview({ uid: 'p3', oldObject, object: plain })), { ca: server.ca });
+      assert.equal((refused.json as { response: { allowed: boolean } }).response.allowed, false);
+      assert.deepEqual(recorded, ['p1 prevented', 'p3 denied']);
     } finally {
       await server.close();
     }

@@ -58,7 +58,7 @@ describe('a policy file is watched', () => {
     await waitFor('mode warn', () => (store.current().mode === 'warn' ? true : undefined), 2000);
     writeFileSync(path, 'mode: block\nextra: 1\n');
     const line = await waitFor('an error line', () => logs.find((l) => l.level === 'error' && /invalid/.test(l.msg)), 2000);
-    assert.deepEqual(line.errors, ['mode: Invalid option: expected one of "enforce"|"warn"|"audit"', 'unknown key: extra']);
+    assert.deepEqual(line.errors, ['mode: Invalid option: expected one of "enforce"|"warn"|"audit"|"preserve"', 'unknown key: extra']);
     await new Promise((r) => setTimeout(r, 1200)); // two more polls
     assert.equal(store.current().mode, 'warn');
     assert.equal(logs.lines.filter((l) => l.level === 'error').length, 1);

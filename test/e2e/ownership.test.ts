@@ -8,7 +8,7 @@ import type { ServeProcess } from '../../testkit/serveProcess.ts';
 import { waitFor } from '../../testkit/wait.ts';
 import { IDENTITIES, startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
 import { assertUncordonRefused } from '../../testkit/e2e/assertions.ts';
-import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard } from '../../testkit/e2e/cordonGuard.ts';
+import { createNode, getNode, makeCertificates, registerWebhooks, setMutateReachable, startCordonGuard, type WebhookConfiguration } from '../../testkit/e2e/cordonGuard.ts';
 
 const STAMP = 'cordon-guard.io/cordoned-by';
 const KEY = 'cordon-guard.io/maintenance';
@@ -16,6 +16,7 @@ const KEY = 'cordon-guard.io/maintenance';
 describe('cordon ownership in front of a real kube-apiserver', { timeout: 600_000 }, () => {
   let cp: ControlPlane;
   let guard: ServeProcess;
+  let configurations: WebhookConfiguration[];
 
   const stampOf = (name: string): { user: string; at: string } | undefined => {
     const value = getNode(cp, name).metadata.annotations?.[STAMP];
@@ -28,7 +29,7 @@ describe('cordon ownership in front of a real kube-apiserver', { timeout: 600_00
     const policyFile = join(cp.dir, 'policy.yaml');
     writeFileSync(policyFile, 'guardAllCordons: true\nallowCordonOwner: true\nallow:\n  users: [alice]\n');
     guard = await startCordonGuard(certs, ['--policy-file', policyFile]);
-    const configurations = await registerWebhooks(cp, guard.port, certs.caPem);
+    configurations = await registerWebhooks(cp, guard.port, certs.caPem);
     assert.ok(configurations.some((c) => c.kind === 'MutatingWebhookConfiguration'), 'manifests/ has the mutating webhook');
     // The mutating webhook registers asynchronously too: wait until a cordon is stamped.
     await waitFor('the first stamped cordon', () => {
@@ -104,5 +105,58 @@ describe('cordon ownership in front of a real kube-apiserver', { timeout: 600_00
     assert.deepEqual((logged.patch as { op: string; path: string }[]).map((p) => [p.op, p.path]), [['add', '/metadata/annotations']]);
     const withMap = guard.logs.find((l) => l.reason === 'cordon-stamped' && l.node === 'own-1');
     assert.deepEqual((withMap?.patch as { op: string; path: string }[]).map((p) => [p.op, p.path]), [['add', '/metadata/annotations/cordon-guard.io~1cordoned-by']]);
+  });
+
+  it('with /mutate down, an uncordon that would keep the stamp is refused, even for the owner and allowlisted users; a cordon missed too is unowned, and the earlier owner may not undo it', async () => {
+    createNode(cp, 'stale-1');
+    cp.kubectlOk(['cordon', 'stale-1'], { as: 'upgrader' });
+    assert.equal(stampOf('stale-1')?.user, IDENTITIES.upgrader.user);
+    await setMutateReachable(cp, configurations, false);
+    try {
+      // Step 1: an uncordon that /mutate misses would keep the upgrader's stamp on a schedulable node.
+      for (const as of ['upgrader', 'alice'] as const) {
+        const result = cp.kubectl(['uncordon', 'stale-1'], { as });
+        assertUncordonRefused(result, 'stale-1', new RegExp(`denied the request: cordon-guard denied uncordon of node "stale-1" by "${IDENTITIES[as].user}": the node would not be cordoned and still carry the cordon-guard\\.io/cordoned-by stamp`));
+        assert.match(result.stderr, /retry, or remove the stamp in the same request/);
+      }
+      assert.equal(getNode(cp, 'stale-1').spec.unschedulable, true);
+      assert.equal(stampOf('stale-1')?.user, IDENTITIES.upgrader.user);
+      // The way out, during the outage: the uncordon removes the stamp itself.
+      const patch = JSON.stringify([{ op: 'remove', path: '/metadata/annotations/cordon-guard.io~1cordoned-by' }, { op: 'remove', path: '/spec/unschedulable' }]);
+      const wayOut = cp.kubectl(['patch', 'node', 'stale-1', '--type=json', '-p', patch], { as: 'alice' });
+      assert.equal(wayOut.code, 0, wayOut.stderr);
+      assert.equal(getNode(cp, 'stale-1').spec.unschedulable, undefined);
+      assert.equal(stampOf('stale-1'), undefined);
+      // Step 2: the admin's cordon, missed by /mutate too, leaves the node unstamped.
+      assert.equal(cp.kubectl(['cordon', 'stale-1']).code, 0);
+      assert.equal(getNode(cp, 'stale-1').spec.unschedulable, true);
+      assert.equal(stampOf('stale-1'), undefined);
+      // Step 3: the earlier owner may not undo it.
+      const earlierOwner = cp.kubectl(['uncordon', 'stale-1'], { as: 'upgrader' });
+      assertUncordonRefused(earlierOwner, 'stale-1', /node is cordoned and guardAllCordons is on \(no cordon-guard\.io\/maintenance annotation\); only allowlisted requesters may uncordon it/);
+    } finally {
+      await setMutateReachable(cp, configurations, true);
+    }
+    const stillRefused = cp.kubectl(['uncordon', 'stale-1'], { as: 'upgrader' });
+    assertUncordonRefused(stillRefused, 'stale-1', /node is cordoned and guardAllCordons is on/);
+    assert.equal(getNode(cp, 'stale-1').spec.unschedulable, true);
+  });
+
+  it('a stamp left on a schedulable node by cordon-guard 0.1 names nobody: its user may not undo a later cordon that /mutate missed', async () => {
+    // What 0.1 could leave behind: an uncordon during a /mutate outage kept the stamp ({user, at}, no "v").
+    const legacy = JSON.stringify({ user: IDENTITIES.upgrader.user, at: '2026-11-20T08:00:00Z' });
+    createNode(cp, 'stale-2', { annotations: { [STAMP]: legacy } });
+    await setMutateReachable(cp, configurations, false);
+    try {
+      assert.equal(cp.kubectl(['cordon', 'stale-2']).code, 0);
+    } finally {
+      await setMutateReachable(cp, configurations, true);
+    }
+    const node = getNode(cp, 'stale-2');
+    assert.equal(node.spec.unschedulable, true);
+    assert.equal(node.metadata.annotations?.[STAMP], legacy, 'the missed cordon kept the stamp that names the earlier owner');
+    const result = cp.kubectl(['uncordon', 'stale-2'], { as: 'upgrader' });
+    assertUncordonRefused(result, 'stale-2', /node is cordoned and guardAllCordons is on \(no cordon-guard\.io\/maintenance annotation\); only allowlisted requesters may uncordon it/);
+    assert.equal(getNode(cp, 'stale-2').spec.unschedulable, true);
   });
 });

@@ -89,7 +89,24 @@ describe('cordon-guard check', () => {
     const patch = JSON.parse(Buffer.from(response.patch, 'base64').toString());
     assert.equal(patch[0].path, '/metadata/annotations/cordon-guard.io~1cordoned-by');
     assert.match(result.stderr, /^JSON Patch: \[\{"op":"add","path":"\/metadata\/annotations\/cordon-guard\.io~1cordoned-by"/);
-    assert.match(patch[0].value, /^\{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}$/);
+    assert.match(patch[0].value, /^\{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","v":2\}$/);
+  });
+
+  it('with --mutate in mode preserve, prints the repair: the answer with its patch and warning, the message, what was kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-check-'));
+    const review = JSON.parse(readFileSync(join(examples, 'reviews', 'rogue-uncordon.json'), 'utf8'));
+    review.request.object.metadata.labels['example.com/pool'] = 'batch'; // the uncordon comes with another change
+    writeFileSync(join(dir, 'bundled.json'), JSON.stringify(review));
+    writeFileSync(join(dir, 'policy.yaml'), 'mode: preserve\n');
+    const result = check('--policy-file', join(dir, 'policy.yaml'), '--mutate', '--review', join(dir, 'bundled.json'));
+    assert.equal(result.status, 0, result.stderr);
+    const response = JSON.parse(result.stdout).response;
+    assert.equal(response.allowed, true);
+    assert.deepEqual(JSON.parse(Buffer.from(response.patch, 'base64').toString()), [{ op: 'add', path: '/spec/unschedulable', value: true }]);
+    assert.match(response.warnings[0], /^cordon-guard kept node "worker-3" cordoned: /);
+    assert.match(result.stderr, /^cordon-guard kept node "worker-3" cordoned: .*\nkept: cordon\nJSON Patch: \[\{"op":"add","path":"\/spec\/unschedulable","value":true\}\]\n$/);
+    const validated = check('--policy-file', join(dir, 'policy.yaml'), '--review', join(examples, 'reviews', 'rogue-uncordon.json'));
+    assert.equal(validated.status, 3, 'the plain uncordon is refused by /validate in preserve');
   });
 
   it('exits 2 with usage for unknown flags and commands', () => {

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { startServe, type ServeProcess } from '../serveProcess.ts';
 import { waitFor } from '../wait.ts';
 import type { ControlPlane } from './controlPlane.ts';
+import { freePort } from './process.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const DIST_MAIN = join(REPO, 'dist', 'main.js');
@@ -39,7 +40,7 @@ export function baseManifests(cp: ControlPlane): Record<string, unknown>[] {
   return parseAllDocuments(rendered).map((d) => d.toJS() as Record<string, unknown>);
 }
 
-type WebhookConfiguration = { kind: string; metadata: { name: string }; webhooks: { name: string; clientConfig: Record<string, unknown> }[] };
+export type WebhookConfiguration = { kind: string; metadata: { name: string }; webhooks: { name: string; clientConfig: Record<string, unknown> }[] };
 
 /**
  * Installs the project's webhook configuration(s) with clientConfig pointing at the local
@@ -65,6 +66,31 @@ export async function registerWebhooks(cp: ControlPlane, port: number, caPem: st
     return /cordon-guard denied/.test(result.stderr) ? true : undefined;
   }, 30_000, 250);
   return configurations;
+}
+
+/**
+ * Takes /mutate down (the mutating webhook pointed at a port nobody listens on, so the API server
+ * skips it: failurePolicy Ignore) or brings it back, and waits until the API server's view
+ * changed: a dry-run cordon of a probe node is stamped exactly when /mutate answers.
+ */
+export async function setMutateReachable(cp: ControlPlane, configurations: WebhookConfiguration[], reachable: boolean): Promise<void> {
+  const closedPort = await freePort();
+  const items = configurations
+    .filter((c) => c.kind === 'MutatingWebhookConfiguration')
+    .map((c) => ({
+      ...c,
+      webhooks: c.webhooks.map((w) => ({ ...w, clientConfig: reachable ? w.clientConfig : { ...w.clientConfig, url: `https://127.0.0.1:${closedPort}/mutate` } })),
+    }));
+  const file = join(cp.dir, 'mutating-webhook.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  cp.kubectlOk(['apply', '-f', file]);
+  if (cp.kubectl(['get', 'node', 'mutate-probe']).code !== 0) createNode(cp, 'mutate-probe');
+  await waitFor(`/mutate to be ${reachable ? 'called' : 'skipped'}`, () => {
+    const probe = cp.kubectl(['patch', 'node', 'mutate-probe', '--dry-run=server', '-o', 'json', '-p', '{"spec":{"unschedulable":true}}']);
+    if (probe.code !== 0) return undefined;
+    const stamped = (JSON.parse(probe.stdout) as NodeView).metadata.annotations?.['cordon-guard.io/cordoned-by'] !== undefined;
+    return stamped === reachable ? true : undefined;
+  }, 30_000, 250);
 }
 
 export interface NodeSpec {

@@ -38,8 +38,9 @@ import { CelScalar, celEnv, isCelError, parse, plan, type CelInput, type CelResu
 import type { AdmissionRequest, KubeObject } from '../../../src/admission/types.ts';
 import { CORDON_STAMP_ANNOTATION, stampValue } from '../../../src/policy/cordonStamp.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
+import { answer } from '../../../src/policy/answer.ts';
 import { stampChange } from '../../../src/policy/mutation.ts';
-import type { Policy } from '../../../src/policy/types.ts';
+import type { Mode, Policy } from '../../../src/policy/types.ts';
 import { MAINTENANCE, makeNode } from '../../../testkit/fixtures.ts';
 import { isObj, maintenanceAnnotation, type Obj } from '../../../testkit/manifests.ts';
 import { policyWith } from '../../../testkit/policies.ts';
@@ -166,13 +167,14 @@ export function nodeRequest(operation: 'CREATE' | 'UPDATE', oldObject: Obj | nul
 }
 
 /** Every policy that changes what is refused (with the manifest's maintenanceAnnotation), with
- * one allowlisted user. */
-export function policies(): Policy[] {
+ * one allowlisted user; in `mode` (enforce unless said: the mode does not change what /validate
+ * judges, and preserve is the one mode in which /mutate repairs). */
+export function policies(mode: Mode = 'enforce'): Policy[] {
   const key = maintenanceAnnotation();
   return [false, true].flatMap((guardAllCordons) =>
     [false, true].flatMap((guardAnnotationRemoval) =>
       [false, true].map((allowCordonOwner) =>
-        policyWith({ maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow: { users: ['root'], groups: [], serviceAccounts: [] } }),
+        policyWith({ mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow: { users: ['root'], groups: [], serviceAccounts: [] } }),
       ),
     ),
   );
@@ -186,8 +188,26 @@ export function couldBeRefused(oldObject: Obj, object: Obj, under: readonly Poli
   return under.some((policy) => REQUESTERS.some((user) => evaluate(nodeRequest('UPDATE', oldObject, object, user), policy).verdict === 'violation'));
 }
 
-/** Does /mutate patch this request (src/policy/mutation.ts)? */
+/** Does /mutate stamp or unstamp this request (src/policy/mutation.ts)? */
 export const mutates = (request: AdmissionRequest): boolean => stampChange(request) !== 'none';
+
+const STAMP_NOW = new Date('2026-12-01T10:00:00Z');
+let preservePolicies: Policy[] | undefined;
+
+/** Does /mutate answer this request with a patch, or repair it, under some policy and requester? */
+export function mutatePatches(request: AdmissionRequest): { patched: boolean; repaired: boolean } {
+  preservePolicies ??= policies('preserve');
+  const found = { patched: false, repaired: false };
+  for (const policy of preservePolicies) {
+    for (const username of REQUESTERS) {
+      const result = answer('mutate', { ...request, userInfo: { ...request.userInfo, username } }, policy, STAMP_NOW);
+      found.patched ||= result.reply.patch !== undefined;
+      found.repaired ||= result.repair !== undefined;
+      if (found.repaired) return found; // a repair is a patch
+    }
+  }
+  return found;
+}
 
 /** Realistic nodes (testkit/fixtures.ts): cordoned or not, with and without maintenance and stamp. */
 export function realisticNodes(): KubeObject[] {

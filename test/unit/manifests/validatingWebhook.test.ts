@@ -158,7 +158,7 @@ describe('the ValidatingWebhookConfiguration', () => {
         assert.equal(got, refusals.length > 0, `old ${shape(oldObject)} new ${shape(object)}: ${show(got)}`);
       }
     }
-    assert.deepEqual([...reasons].sort(), ['annotation-removal', 'cordon-guarded', 'maintenance-active', 'stamp-tampering']);
+    assert.deepEqual([...reasons].sort(), ['annotation-removal', 'cordon-guarded', 'maintenance-active', 'stale-stamp', 'stamp-tampering']);
   });
 
   test("manifests/README.md's overlay for another maintenanceAnnotation is this expression with only the key changed", () => {
