@@ -68,7 +68,7 @@ function controlPlaneBinaries(): string {
  * CORDON_GUARD_K8S_VERSION is set it must be that version, so that a run labelled with a version
  * really ran it.
  */
-export function kubernetesVersion(binDir: string): string {
+function kubernetesVersion(binDir: string): string {
   const reported = spawnSync(join(binDir, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const version = /^Kubernetes (v1\.\d+\.\d+\S*)$/.exec(reported)?.[1];
   if (version === undefined) throw new Error(`${join(binDir, 'kube-apiserver')} --version printed '${reported}'`);
