@@ -26,7 +26,8 @@ HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
 	@echo "make test   every test: unit, server and end-to-end against a real kube-apiserver"
-	@echo "make unit   unit and server tests only        make e2e   end-to-end suite only"
+	@echo "make unit   unit and server tests only        make e2e   end-to-end suites, once per Kubernetes version"
+	@echo "make e2e K8S=v1.37.2   end-to-end suites against one version of $(K8S_VERSIONS)"
 	@echo "make soak   drain, rotation and policy churn under 300 requests/s"
 	@echo "make fuzz   the property tests over 1,000,000 generated reviews"
 	@echo "make mutation  Stryker mutation testing of the policy engine and wire module"
@@ -75,15 +76,42 @@ lint: typecheck $(HADOLINT)
 unit: deps
 	npm test
 
-# kube-apiserver, kubectl and etcd built from the Go module proxy, cached in ~/.cache/cordon-guard.
-k8s-binaries:
-	bash test/e2e/controlplane/build.sh >/dev/null
+# The Kubernetes versions of the end-to-end matrix, pinned in test/e2e/controlplane/versions.env.
+CONTROLPLANE := bash test/e2e/controlplane/build.sh
+K8S_VERSIONS := $(shell $(CONTROLPLANE) versions)
+# `make e2e K8S=v1.37.2` runs the suites against that one version; without K8S, against each.
+K8S ?=
+E2E_VERSIONS = $(or $(K8S),$(K8S_VERSIONS))
 
-e2e: build k8s-binaries
-	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) npm run e2e
+# kube-apiserver, kubectl and etcd built from the Go module proxy for each version (sequentially),
+# cached in ~/.cache/cordon-guard by version.
+k8s-binaries:
+	$(CONTROLPLANE) build $(E2E_VERSIONS) >/dev/null
+
+# Once per version: build (or reuse) its binaries, run `npm run e2e` against them with the
+# version in CORDON_GUARD_K8S_VERSION, and say which versions failed. A failure of one version
+# does not stop the others.
+e2e: build
+	@set -o pipefail; failed=(); \
+	if [[ -z "$(strip $(E2E_VERSIONS))" ]]; then echo "e2e: no Kubernetes version to run against (see test/e2e/controlplane/versions.env)"; exit 1; fi; \
+	for v in $(E2E_VERSIONS); do \
+	  echo "=== e2e against Kubernetes $$v"; \
+	  start=$$SECONDS; \
+	  if ! bin=$$($(CONTROLPLANE) build "$$v" | tail -n1) || [[ -z $$bin ]]; then \
+	    echo "=== e2e against Kubernetes $$v failed: the control plane did not build"; failed+=("$$v"); continue; \
+	  fi; \
+	  built=$$SECONDS; \
+	  if CORDON_GUARD_K8S_VERSION=$$v CORDON_GUARD_K8S_BIN_DIR=$$bin npm run e2e; then \
+	    echo "=== e2e against Kubernetes $$v passed (binaries $$((built - start)) s, suites $$((SECONDS - built)) s)"; \
+	  else \
+	    echo "=== e2e against Kubernetes $$v failed (suites exited $$?; binaries $$((built - start)) s, suites $$((SECONDS - built)) s)"; failed+=("$$v"); \
+	  fi; \
+	done; \
+	if (( $${#failed[@]} > 0 )); then echo "e2e failed against Kubernetes $${failed[*]} (of $(E2E_VERSIONS))"; exit 1; fi; \
+	echo "e2e passed against Kubernetes $(E2E_VERSIONS)"
 
 # The audit-log fixtures of src/plugin/auditLog.test.ts, recorded from the real API server
-# (src/plugin/fixtures/README.md says how).
+# (testkit/audit/fixtures/README.md says how).
 audit-fixtures: build k8s-binaries
 	CORDON_GUARD_K8S_BIN_DIR=$$(bash test/e2e/controlplane/build.sh | tail -n1) node testkit/e2e/recordAuditFixtures.ts
 

@@ -1,12 +1,12 @@
 // The audit-log reader over every way of writing spec.unschedulable. The fixtures are the real
-// API server's own lines (src/plugin/fixtures/README.md says how they were recorded); the
+// API server's own lines (testkit/audit/fixtures/README.md says how they were recorded); the
 // shapes kubectl cannot send are the recorded lines with only their request body changed.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AuditLogReader, type AuditReport } from './auditLog.ts';
 
-const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const FIXTURES = new URL('../../testkit/audit/fixtures/', import.meta.url).pathname;
 const LEVELS = ['request', 'request-response'] as const;
 type Level = (typeof LEVELS)[number];
 

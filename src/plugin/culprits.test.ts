@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { writeAuditLog } from '../../testkit/auditLogGenerator.ts';
 import { MAIN_TS } from '../../testkit/serveProcess.ts';
 
-const FIXTURES = new URL('./fixtures/request/', import.meta.url).pathname;
+const FIXTURES = new URL('../../testkit/audit/fixtures/request/', import.meta.url).pathname;
 /** Fails the process if anything imports the API client. */
 const NO_CLIENT_NODE =
   'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(s.startsWith("@kubernetes/client-node"))throw new Error("culprits loaded "+s);return n(s,c);}});';

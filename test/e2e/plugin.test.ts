@@ -319,7 +319,7 @@ describe('the kubectl plugin against a real kube-apiserver', { timeout: 600_000 
       return { changes: report.changes.map((c) => [c.user, c.verb, c.unschedulable, c.code]), suspects: report.suspects, notes: report.notes };
     };
     for (const scenario of AUDIT_SCENARIOS) {
-      const committed = readFileSync(join(REPO, 'src', 'plugin', 'fixtures', 'request', `${scenario.name}.jsonl`), 'utf8').split('\n').filter((l) => l !== '');
+      const committed = readFileSync(join(REPO, 'testkit', 'audit', 'fixtures', 'request', `${scenario.name}.jsonl`), 'utf8').split('\n').filter((l) => l !== '');
       assert.deepEqual(summary(recorded.get(scenario.name) ?? []), summary(committed), scenario.name);
     }
   });

@@ -35,6 +35,8 @@ export interface KubectlResult {
 export interface ControlPlane {
   dir: string;
   binDir: string;
+  /** The Kubernetes version running, e.g. v1.35.4 (see kubernetesVersion). */
+  kubernetesVersion: string;
   server: string;
   kubeconfig: string;
   auditLog: string;
@@ -45,15 +47,34 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-/** The control-plane binaries, built once per version and cached outside the repository. */
+/**
+ * The control-plane binaries, built once per version and cached outside the repository: those of
+ * CORDON_GUARD_K8S_VERSION (set by `make e2e`, one of the versions pinned in versions.env), else
+ * of build.sh's default version.
+ */
 function controlPlaneBinaries(): string {
   const fromEnv = process.env.CORDON_GUARD_K8S_BIN_DIR;
   if (fromEnv !== undefined && fromEnv !== '' && existsSync(join(fromEnv, 'kube-apiserver'))) return fromEnv;
-  const result = spawnSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const version = process.env.CORDON_GUARD_K8S_VERSION;
+  const result = spawnSync('bash', [BUILD_SCRIPT, 'build', ...(version === undefined || version === '' ? [] : [version])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`${BUILD_SCRIPT} failed with exit ${result.status}`);
   const dir = result.stdout.trim().split('\n').pop() ?? '';
   if (!existsSync(join(dir, 'kube-apiserver'))) throw new Error(`${BUILD_SCRIPT} printed ${dir}, which has no kube-apiserver`);
   return dir;
+}
+
+/**
+ * The Kubernetes version of the binaries in binDir, as kube-apiserver reports it. When
+ * CORDON_GUARD_K8S_VERSION is set it must be that version, so that a run labelled with a version
+ * really ran it.
+ */
+function kubernetesVersion(binDir: string): string {
+  const reported = spawnSync(join(binDir, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const version = /^Kubernetes (v1\.\d+\.\d+\S*)$/.exec(reported)?.[1];
+  if (version === undefined) throw new Error(`${join(binDir, 'kube-apiserver')} --version printed '${reported}'`);
+  const wanted = process.env.CORDON_GUARD_K8S_VERSION;
+  if (wanted !== undefined && wanted !== '' && wanted !== version) throw new Error(`CORDON_GUARD_K8S_VERSION is ${wanted}, but ${binDir} holds Kubernetes ${version}`);
+  return version;
 }
 
 // Nodes at Request level, so that `culprits` can read what each write did to spec.unschedulable;
@@ -76,6 +97,9 @@ export type NodeAuditLevel = 'Request' | 'RequestResponse';
 /** `nodeAuditLevel`: how much of each request on nodes the audit log keeps (default Request). */
 export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLevel } = {}): Promise<ControlPlane> {
   const binDir = controlPlaneBinaries();
+  const version = kubernetesVersion(binDir);
+  // On stderr (stdout is make bench's result): the node test runner shows it with the suite.
+  console.error(`# control plane: Kubernetes ${version} (${binDir})`);
   const dir = mkdtempSync(join(tmpdir(), 'cordon-guard-e2e-'));
   const processes: ChildProcess[] = [];
   const stop = async () => {
@@ -167,15 +191,15 @@ export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLev
       return result.stdout;
     };
 
-    await waitFor('kube-apiserver /readyz', () => {
-      if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited: ${readFileSync(join(dir, 'kube-apiserver.log'), 'utf8').slice(-3000)}`);
+    await waitFor(`kube-apiserver ${version} /readyz`, () => {
+      if (apiserver.exitCode !== null) throw new Error(`kube-apiserver ${version} exited: ${readFileSync(join(dir, 'kube-apiserver.log'), 'utf8').slice(-3000)}`);
       if (!existsSync(caFile)) return undefined;
       return kubectl(['get', '--raw', '/readyz']).stdout.trim() === 'ok' ? true : undefined;
     }, 120_000, 250);
 
     // Every identity may get, patch and update nodes, as the controllers in the field can.
     kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(nodeWriterRbac()) });
-    return { dir, binDir, server, kubeconfig, auditLog, kubectl, kubectlOk, stop };
+    return { dir, binDir, kubernetesVersion: version, server, kubeconfig, auditLog, kubectl, kubectlOk, stop };
   } catch (err) {
     await stop();
     throw err;

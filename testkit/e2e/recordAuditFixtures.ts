@@ -2,14 +2,14 @@
 //   make audit-fixtures        (or: node testkit/e2e/recordAuditFixtures.ts)
 // Starts the e2e control plane twice (nodes audited at level Request, then RequestResponse), with
 // cordon-guard registered, plays AUDIT_SCENARIOS and writes each scenario's lines, unedited, to
-// src/plugin/fixtures/<level>/<scenario>.jsonl, with a README of how they were played.
+// testkit/audit/fixtures/<level>/<scenario>.jsonl, with a README of how they were played.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIT_SCENARIOS, FIXTURE_POLICY, recordAuditScenarios } from './auditFixtures.ts';
 import { startControlPlane, type NodeAuditLevel } from './controlPlane.ts';
 import { makeCertificates, registerWebhooks, startCordonGuard } from './cordonGuard.ts';
 
-const OUT = new URL('../../src/plugin/fixtures/', import.meta.url).pathname;
+const OUT = new URL('../audit/fixtures/', import.meta.url).pathname;
 const LEVELS: Record<NodeAuditLevel, string> = { Request: 'request', RequestResponse: 'request-response' };
 
 async function record(level: NodeAuditLevel): Promise<{ version: string; yamlApplyError: string | undefined }> {
