@@ -318,9 +318,15 @@ describe('the kubectl plugin against a real kube-apiserver', { timeout: 600_000 
       const report = reader.report();
       return { changes: report.changes.map((c) => [c.user, c.verb, c.unschedulable, c.code]), suspects: report.suspects, notes: report.notes };
     };
+    // The fixtures were recorded on v1.35, whose API server drops a server-side apply sent as YAML
+    // from its JSON audit log ("Error in audit plugin 'log'"; v1.34 does the same). v1.37 logs it:
+    // there the scenario reads as what it played, admin's apply of `true`, then admin's uncordon.
+    const minor = Number(/^v1\.(\d+)\./.exec(cp.kubernetesVersion)?.[1]);
+    const yamlApplyLogged = { changes: [['admin', 'patch', true, 200], ['admin', 'patch', null, 200]], suspects: [], notes: [] };
     for (const scenario of AUDIT_SCENARIOS) {
       const committed = readFileSync(join(REPO, 'testkit', 'audit', 'fixtures', 'request', `${scenario.name}.jsonl`), 'utf8').split('\n').filter((l) => l !== '');
-      assert.deepEqual(summary(recorded.get(scenario.name) ?? []), summary(committed), scenario.name);
+      const expected = scenario.name === 'server-side-apply-yaml' && minor >= 37 ? yamlApplyLogged : summary(committed);
+      assert.deepEqual(summary(recorded.get(scenario.name) ?? []), expected, `${scenario.name} on Kubernetes ${cp.kubernetesVersion}`);
     }
   });
 });
