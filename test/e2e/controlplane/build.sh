@@ -329,6 +329,7 @@ verify_etcd() {
 # Verifies the wrapper modules of the given versions (default: all) and etcd/.
 cmd_verify() {
   local v d
+  local -a VERSIONS=() # cmd_build's list stays as it is when build_one verifies
   ERRORS=0
   select_versions all "$@"
   for v in "${VERSIONS[@]}"; do
