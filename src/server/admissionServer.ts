@@ -20,11 +20,12 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  */
 const MAX_CONNECTIONS = 1024;
 /**
- * TLS handshakes in progress at once. A handshake's private-key operation runs on the event
+ * TLS handshakes in progress at once (a reconnection burst of the API server after a drain
+ * stays well under it). A handshake's private-key operation runs on the event
  * loop, so a flood of them would delay the answers on the API server's open connections by
  * seconds. Past the cap a new connection is closed at once; open ones are not affected.
  */
-const MAX_HANDSHAKES = 32;
+const MAX_HANDSHAKES = 128;
 
 // TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are always on).
 const TLS12_CIPHERS = [

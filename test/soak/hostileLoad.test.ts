@@ -180,14 +180,16 @@ describe('a hostile client, bounded in time and count', { timeout: 240_000 }, ()
       assert.ok(peakMiB < DEPLOYMENT_LIMIT_MIB, `peak RSS ${peakMiB.toFixed(1)} MiB, limit ${DEPLOYMENT_LIMIT_MIB} MiB`);
       assert.deepEqual(steadyResult.failures, [], 'every keep-alive review answered 200');
       assert.ok(steadyResult.latencies.length > 100, `only ${steadyResult.latencies.length} keep-alive reviews during the attack`);
-      // The goal is 100 ms; measured 98-142 ms here with the two cores also busy with other work
+      // The goal is 100 ms; measured 98-199 ms here with the two cores also busy with other work
       // (README, Reliability). This bound catches what the handshake cap and the body budget
       // fixed: without them the same attack gave a p99 of 1.5-5 s.
       assert.ok(p99 < P99_LIMIT_MS, `keep-alive p99 ${p99.toFixed(1)} ms`);
       assert.ok(big.answered > 0, 'some of the big valid reviews are answered');
       assert.equal(big.hanging + huge.hanging, 0, 'nothing is left hanging');
       assert.equal(big.answered + big.refused503 + big.reset, 64);
-      assert.ok(huge.refused413 + huge.refused503 > 0, 'the 15 MB bodies are refused with a status');
+      // Every 15 MB body is refused: with its 413 or 503, or, when the client is still writing as
+      // the server closes the connection after that status, with the connection reset.
+      assert.equal(huge.refused413 + huge.refused503 + huge.reset, 64, 'every 15 MB body is refused');
       assert.ok(flood.refused > 0, 'past the connection cap, connections are refused');
     } finally {
       await serve.stop();
