@@ -12,7 +12,8 @@ import { errorMessage } from '../text/errors.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type Patched } from './api.ts';
 import type { PluginIo } from './io.ts';
 import { maintenanceKey } from './maintenanceKey.ts';
-import { START_RECORD_ANNOTATION, readStartRecord, rfc3339, type StartRecord } from './startRecord.ts';
+import { rfc3339 } from '../policy/cordonStamp.ts';
+import { START_RECORD_ANNOTATION, readStartRecord, type StartRecord } from './startRecord.ts';
 
 /** Tries of a conditional patch before a conflict is reported. */
 export const CONFLICT_TRIES = 5;

@@ -2,6 +2,8 @@
 // cordon and the maintenance annotation, so that `end` can restore what was there (POLICY.md).
 //   cordon-guard.io/maintenance-started: {"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":false,"annotation":"cordon-guard.io/maintenance"}
 
+import { isPlainObject, ownField, parseJsonOrUndefined } from '../admission/json.ts';
+
 export const START_RECORD_ANNOTATION = 'cordon-guard.io/maintenance-started';
 
 export interface StartRecord {
@@ -15,22 +17,13 @@ export interface StartRecord {
   annotation: string;
 }
 
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** The record on a node, or undefined when absent or not one that start could have written. */
 export function readStartRecord(annotations: Readonly<Record<string, string>>): StartRecord | undefined {
   const value = annotations[START_RECORD_ANNOTATION];
   if (value === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { by, at, wasCordoned, annotation } = parsed as Record<string, unknown>;
+  const parsed = parseJsonOrUndefined(value);
+  if (!isPlainObject(parsed)) return undefined;
+  const [by, at, wasCordoned, annotation] = ['by', 'at', 'wasCordoned', 'annotation'].map((key) => ownField(parsed, key));
   if ((typeof by !== 'string' && by !== null) || typeof at !== 'string' || typeof wasCordoned !== 'boolean') return undefined;
   return { by, at, wasCordoned, annotation: typeof annotation === 'string' ? annotation : '' };
 }

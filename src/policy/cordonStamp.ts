@@ -1,5 +1,5 @@
 // The cordon stamp: who cordoned a node, written by cordon-guard's /mutate endpoint alone.
-import { ownField } from '../admission/json.ts';
+import { ownField, parseJsonOrUndefined } from '../admission/json.ts';
 import type { KubeObject } from '../admission/types.ts';
 import { annotation } from './nodeState.ts';
 
@@ -19,7 +19,7 @@ export interface CordonStamp {
 }
 
 /** RFC 3339 in UTC, to the second, as Kubernetes writes times. */
-function rfc3339(date: Date): string {
+export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -31,12 +31,7 @@ export function stampValue(user: string, at: Date): string {
 export function readStamp(node: KubeObject | null): CordonStamp | undefined {
   const value = annotation(node, CORDON_STAMP_ANNOTATION);
   if (value === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonOrUndefined(value);
   const [user, at] = [ownField(parsed, 'user'), ownField(parsed, 'at')];
   return typeof user === 'string' && typeof at === 'string' && ownField(parsed, 'v') === STAMP_VERSION ? { user, at } : undefined;
 }
