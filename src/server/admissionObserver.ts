@@ -8,6 +8,7 @@ import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Answer, MutateAnswer } from '../policy/answer.ts';
 import { loggable, loggableDeep, quoted } from '../text/text.ts';
+import { errorMessage } from '../text/errors.ts';
 import { requestPatch } from './auditPatch.ts';
 
 /** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
@@ -34,8 +35,25 @@ function safePatch(request: AdmissionRequest): unknown {
     return loggableDeep(requestPatch(request.oldObject, request.object));
   } catch (err) {
     // A pathological object (say, nested 100k deep) must not cost the answer or the log line.
-    return `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    return `unavailable: ${errorMessage(err)}`;
   }
+}
+
+/** The fields of the log line of a judged request, the same for /validate and a /mutate repair. */
+function judgedFields(request: AdmissionRequest, policy: Policy, decision: string, reason: string, latencySeconds: number): Record<string, unknown> {
+  return {
+    uid: loggable(request.uid),
+    node: loggable(request.name),
+    user: loggable(request.userInfo.username),
+    groups: request.userInfo.groups.slice(0, 64).map(loggable),
+    decision,
+    reason,
+    mode: policy.mode,
+    dryRun: request.dryRun,
+    latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
+    policy: policy.origin,
+    patch: safePatch(request),
+  };
 }
 
 export function createAdmissionObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): AdmissionObserver {
@@ -54,19 +72,7 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
     const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
     if (!judged || !logger.isLevelEnabled(level)) return;
     logger[level](
-      {
-        uid: loggable(request.uid),
-        node: loggable(request.name),
-        user: loggable(request.userInfo.username),
-        groups: request.userInfo.groups.slice(0, 64).map(loggable),
-        decision,
-        reason,
-        mode: policy.mode,
-        dryRun: request.dryRun,
-        latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
-        policy: policy.origin,
-        patch: safePatch(request),
-      },
+      judgedFields(request, policy, decision, reason, latencySeconds),
       evaluation.verdict === 'allow' ? `${evaluation.transition} allowed: ${reason}` : evaluation.message,
     );
   };
@@ -88,21 +94,7 @@ export function createMutationObserver({ logger: parent, metrics, events }: Admi
       metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
       if (!request.dryRun) events?.record(request, { evaluation, decision: 'prevented', reply });
       logger.warn(
-        {
-          uid: loggable(request.uid),
-          node: loggable(request.name),
-          user: loggable(request.userInfo.username),
-          groups: request.userInfo.groups.slice(0, 64).map(loggable),
-          decision: 'prevented',
-          reason,
-          mode: policy.mode,
-          dryRun: request.dryRun,
-          latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
-          policy: policy.origin,
-          kept: repair.kept,
-          patch: safePatch(request),
-          repair: loggableDeep(repair.patch),
-        },
+        { ...judgedFields(request, policy, 'prevented', reason, latencySeconds), kept: repair.kept, repair: loggableDeep(repair.patch) },
         evaluation.message,
       );
       return;
