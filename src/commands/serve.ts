@@ -16,6 +16,7 @@ import { createOpsServer } from '../server/opsServer.ts';
 import { Readiness } from '../server/readiness.ts';
 import type { PemKeyPair } from '../tls/certificates.ts';
 import { KeyPairWatcher } from '../tls/keyPairWatcher.ts';
+import { capYoungGeneration } from '../runtime/youngGeneration.ts';
 
 /** How long in-flight requests get after the drain before connections are cut. */
 const IN_FLIGHT_GRACE_MS = 10_000;
@@ -46,6 +47,8 @@ async function servingPair(options: ServeOptions, logger: Logger): Promise<{ pai
 }
 
 export async function runServe(options: ServeOptions): Promise<void> {
+  // Before any load: the memory ceiling must not depend on how the process was started.
+  capYoungGeneration();
   const logger = createLogger(options.logLevel);
   // Last line of defence: a bug on some async path is logged, and the webhook keeps answering.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection; still serving'));
