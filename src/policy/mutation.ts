@@ -31,7 +31,8 @@ function annotationsView(object: KubeObject): { metadata: { annotations?: Record
 }
 
 export interface CordonStampMutation {
-  change: StampChange;
+  /** `kept`: an uncordon that /validate refuses keeps its stamp (answer.ts). */
+  change: StampChange | 'kept';
   /**
    * RFC 6902: `add` of the whole annotations map on a node without one, otherwise
    * `add`/`replace`/`remove` of `/metadata/annotations/cordon-guard.io~1cordoned-by`.

@@ -371,7 +371,7 @@ describe('the answer of /mutate in mode preserve', () => {
     ]);
   });
 
-  it('answers a plain uncordon as in enforce: the stamp is removed, and /validate refuses the rest', () => {
+  it('answers a plain uncordon as in enforce: no patch (the stamp stays), and /validate refuses it', () => {
     const request = requestOf({
       username: AUTOSCALER,
       oldObject: makeNode({ cordoned: true, annotations: underMaintenance }),
@@ -380,7 +380,8 @@ describe('the answer of /mutate in mode preserve', () => {
     const inPreserve = answer('mutate', request, policyWith(preserve), NOW);
     assert.deepEqual(inPreserve, answer('mutate', request, policyWith({ mode: 'enforce' }), NOW));
     assert.equal(inPreserve.repair, undefined);
-    assert.deepEqual(decodedPatch(inPreserve.reply), [{ op: 'remove', path: stampPath }]);
+    assert.deepEqual(inPreserve.reply, { allowed: true });
+    assert.equal(inPreserve.mutation.change, 'kept');
   });
 
   it('M says what was kept, who may not, that the rest was applied, then why as in enforce', () => {

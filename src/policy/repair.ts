@@ -127,12 +127,17 @@ function jsonEqual(a: unknown, b: unknown): boolean {
  * nothing to repair, or when the write changes only guarded state (then /validate refuses it,
  * as in `enforce`: `kubectl uncordon` must not report success for a node that stays cordoned).
  */
+/** The write as /validate will see it when nothing is repaired: /mutate unstamps an uncordon. */
+export function seenByValidate(request: AdmissionRequest): AdmissionRequest {
+  const { object } = request;
+  if (object === null || stampChange(request) !== 'unstamp') return request;
+  return { ...request, object: applied(object, annotationOperations(object, [[CORDON_STAMP_ANNOTATION, ABSENT]])) };
+}
+
 export function repairOf(request: AdmissionRequest, policy: Policy): Repair | undefined {
   const { object, oldObject } = request;
   if (policy.mode !== 'preserve' || object === null || oldObject === null) return undefined;
-  // Judged as /validate will see the write when nothing is repaired: /mutate unstamps an uncordon.
-  const seen = stampChange(request) === 'unstamp' ? applied(object, annotationOperations(object, [[CORDON_STAMP_ANNOTATION, ABSENT]])) : object;
-  const evaluation = evaluate({ ...request, object: seen }, policy);
+  const evaluation = evaluate(seenByValidate(request), policy);
   if (evaluation.verdict !== 'violation') return undefined;
 
   const key = policy.maintenanceAnnotation;

@@ -80,7 +80,7 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
 
 export type MutationObserver = (request: AdmissionRequest, answer: MutateAnswer, policy: Policy, latencySeconds: number) => void;
 
-const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', none: 'not-a-cordon-transition' } as const;
+const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', kept: 'uncordon-refused', none: 'not-a-cordon-transition' } as const;
 
 export function createMutationObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): MutationObserver {
   const logger = forBuiltLines(parent);
@@ -100,8 +100,10 @@ export function createMutationObserver({ logger: parent, metrics, events }: Admi
       return;
     }
     const reason = MUTATION_REASONS[change];
-    metrics.admissionRequests.inc({ operation: request.operation, decision: change === 'none' ? 'allowed' : 'patched', reason, mode: 'mutate' });
-    if (change === 'none') return;
+    const unchanged = change === 'none' || change === 'kept';
+    metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: 'mutate' });
+    // A kept stamp is the violation's business: /validate logs it.
+    if (unchanged) return;
     logger.info(
       { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
       `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${quoted(request.name, 253)} by ${quoted(request.userInfo.username, 253)}`,
