@@ -96,7 +96,7 @@ const CONFIGS: readonly Config[] = ['none', 'webhook', 'webhook+mutate', 'vap'];
 const CANDIDATE_CONFIGS: readonly Config[] = ['candidate webhook', 'candidate webhook+mutate'];
 type Path = 'none' | 'webhook' | 'webhook+mutate' | 'vap';
 const pathOf = (config: Config): Path => config.replace('candidate ', '') as Path;
-type Kind = 'uncordon-denied' | 'uncordon-allowed' | 'label';
+type Kind = 'uncordon-denied' | 'uncordon-allowed' | 'cordon' | 'label';
 
 export interface E2eResult {
   configs: Config[];
@@ -110,6 +110,9 @@ export interface E2eResult {
   /** The same for the candidate build, when there is one. */
   candidateRatioVsVap?: number;
   candidateShippedRatioVsVap?: number;
+  /** p50 of a cordon PATCH (the re-cordon of an allowed uncordon) with the webhooks as shipped minus without any admission (ms). */
+  cordonAddedMs: number;
+  candidateCordonAddedMs?: number;
   /** p50 of label PATCHes with the webhooks as shipped minus without any admission (ms). */
   labelAddedMs: number;
   /** The same with the validating webhook only. */
@@ -216,8 +219,9 @@ async function admissionCount(guard: Server): Promise<number> {
 }
 
 /**
- * Runs `iterations` rounds of: denied uncordon, allowed uncordon (then an unmeasured re-cordon),
- * label PATCH; the first `warmup` are not recorded.
+ * Runs `iterations` rounds of: denied uncordon, allowed uncordon, the re-cordon of that node (by
+ * an administrator: stamped by /mutate where it runs), label PATCH; the first `warmup` are not
+ * recorded.
  */
 async function measure(api: Api, guard: Server, config: Config, iterations: number, warmup: number, into: Record<Kind, number[]>): Promise<{ labelPatches: number; labelCalls: number }> {
   let labelCalls = 0;
@@ -231,7 +235,8 @@ async function measure(api: Api, guard: Server, config: Config, iterations: numb
     }
     const allowed = await expectStatus(api.patch('alice', '/api/v1/nodes/bench-allowed', UNCORDON), 200, `${config} allowed uncordon`);
     if (record) into['uncordon-allowed'].push(allowed);
-    await expectStatus(api.patch('admin', '/api/v1/nodes/bench-allowed', CORDON), 200, 're-cordon');
+    const cordon = await expectStatus(api.patch('admin', '/api/v1/nodes/bench-allowed', CORDON), 200, `${config} cordon`);
+    if (record) into.cordon.push(cordon);
     const calls = i % 10 === 0 ? await admissionCount(guard) : undefined;
     const label = await expectStatus(
       api.patch('upgrader', '/api/v1/nodes/bench-label', { metadata: { labels: { 'example.com/rack': `r${i % 7}` } } }),
@@ -311,7 +316,7 @@ export async function runE2e(options: { iterations: number; rounds: number; main
     const setupS = (performance.now() - t0) / 1000;
 
     const configs: Config[] = [...CONFIGS, ...(guards.candidate === undefined ? [] : CANDIDATE_CONFIGS)];
-    const samples = Object.fromEntries(configs.map((c) => [c, { 'uncordon-denied': [], 'uncordon-allowed': [], label: [] }])) as unknown as Record<Config, Record<Kind, number[]>>;
+    const samples = Object.fromEntries(configs.map((c) => [c, { 'uncordon-denied': [], 'uncordon-allowed': [], cordon: [], label: [] }])) as unknown as Record<Config, Record<Kind, number[]>>;
     // Alternate the paths so that drift of the machine hits all of them alike.
     const order: Config[] = [];
     for (let r = 0; r < options.rounds; r++) order.push(...(r % 2 === 0 ? configs : [...configs].reverse()));
@@ -348,7 +353,12 @@ export async function runE2e(options: { iterations: number; rounds: number; main
       shippedRatioVsVap: uncordons('webhook+mutate').p50 / vap.p50,
       ...(guards.candidate === undefined
         ? {}
-        : { candidateRatioVsVap: uncordons('candidate webhook').p50 / vap.p50, candidateShippedRatioVsVap: uncordons('candidate webhook+mutate').p50 / vap.p50 }),
+        : {
+            candidateRatioVsVap: uncordons('candidate webhook').p50 / vap.p50,
+            candidateShippedRatioVsVap: uncordons('candidate webhook+mutate').p50 / vap.p50,
+            candidateCordonAddedMs: latency['candidate webhook+mutate']!.cordon!.p50 - latency.none!.cordon!.p50,
+          }),
+      cordonAddedMs: latency['webhook+mutate']!.cordon!.p50 - latency.none!.cordon!.p50,
       labelAddedMs: latency['webhook+mutate']!.label!.p50 - latency.none!.label!.p50,
       labelAddedMsValidatingOnly: latency.webhook!.label!.p50 - latency.none!.label!.p50,
       samplesPerKind: options.iterations * options.rounds,

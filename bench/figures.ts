@@ -9,8 +9,6 @@ import { median, pairedRatio } from './stats.ts';
 
 export interface Figures {
   name: Guard;
-  /** Saturation req/s and CPU per request, each over the baseline's (paired). */
-  throughput: { key: Key; ratio: number; cpuRatio: number } | undefined;
   /** The 50-image p99 at 1000 rps (ms), and over the baseline's (paired). */
   p99at1000: { key: Key; p99: number; ratio: number } | undefined;
   /** The 500-image p99 at 200 rps (ms). */
@@ -51,14 +49,6 @@ const worst = <T>(items: readonly (T | undefined)[], score: (t: T) => number): T
   items.filter((t): t is T => t !== undefined).sort((a, b) => score(b) - score(a))[0];
 
 export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e'>, name: Guard): Figures {
-  const throughput = worst(
-    (['all-updates/50', 'uncordons/50'] as const).map((key) => {
-      const rpsRatio = satRatio(results, key, name, (x) => x.rps);
-      const cpuRatio = satRatio(results, key, name, (x) => x.cpuUsPerRequest!);
-      return sat(results, key, 'baseline') && sat(results, key, name) && rpsRatio !== undefined && cpuRatio !== undefined ? { key, ratio: rpsRatio, cpuRatio } : undefined;
-    }),
-    (r) => -r.ratio,
-  );
   const p99at1000 = worst(
     (['all-updates/50', 'uncordons/50'] as const).map((key) => {
       const c = fix(results, key, 1000, name);
@@ -81,7 +71,6 @@ export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e
     plan.e2e === undefined ? (plan.quick ? 'skipped (--quick)' : 'skipped (--no-e2e)') : `failed: ${results.e2eError?.split('\n')[0] ?? '-'}`;
   return {
     name,
-    throughput,
     p99at1000,
     p99at200big,
     peakMb,

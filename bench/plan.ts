@@ -49,11 +49,12 @@ export function planFor(args: Pick<BenchArgs, 'quick' | 'noE2e' | 'compare'>): P
       warmS: 1,
       saturationS: 2.5,
       saturationReps: 1,
-      saturation: ['all-updates/50'],
+      saturation: ['all-updates/50', 'uncordons/50'],
       connections: 16,
       fixed: [
         { key: 'all-updates/50', rate: 200, seconds: 2 },
         { key: 'all-updates/50', rate: 1000, seconds: 3 },
+        { key: 'uncordons/50', rate: 1000, seconds: 3 },
         { key: 'all-updates/500', rate: 200, seconds: 3 },
       ],
       fixedReps: 1,

@@ -87,27 +87,35 @@ describe('renderReport', () => {
     assert.deepEqual(renderReport(input()).verdicts, {
       'cordon-guard': {
         throughputRatio: 'met',
+        throughputRatioUncordons: 'n/a',
         p99Ms50img: 'MISSED',
         p99RatioVsBaseline: 'MISSED',
+        p99RatioVsBaselineUncordons: 'n/a',
         p99Ms500img: 'met',
         rssRatio: 'met',
         rssDriftPct: 'met',
         readyMs: 'met',
         e2eRatioVsVap: 'n/a',
+        e2eOwnershipRatioVsVap: 'n/a',
+        cordonAddedMs: 'n/a',
       },
     });
   });
 
   it('writes the Targets rows of results.md', () => {
     assert.deepEqual(targetRows(renderReport(input()).markdown), [
-      '| throughput >= 0.9x baseline | 0.95x (all-updates/50; CPU/req 1.05x) | met |',
+      '| throughput, all node updates >= 0.95x baseline | 0.95x (CPU/req 1.05x) | met |',
+      '| ... uncordons >= 0.9x baseline | - (CPU/req -) | n/a |',
       '| 50-image p99 at 1000 rps <= 3 ms | 3.50 ms (all-updates/50) | MISSED |',
-      '| ... and <= 1.2x baseline p99 | 1.40x | MISSED |',
+      '| ... and, all node updates <= 1.2x baseline p99 | 1.40x baseline p99 | MISSED |',
+      '| ... uncordons <= 1.2x baseline p99 | - | n/a |',
       '| 500-image p99 at 200 rps <= 20 ms | 8.00 ms (all-updates/500) | met |',
       '| peak RSS <= 1.25x baseline | 120 MB, 1.20x | met |',
       '| RSS drift <= 10% | 5.0% (10,000 -> 25,000; baseline -; live heap 0.0%) | met |',
       '| ready <= 1000 ms | 500 ms | met |',
       '| e2e uncordon <= 1.25x VAP | skipped (--quick) | n/a |',
+      '| ... with /mutate (the ownership profile, as shipped) <= 1.25x VAP | skipped (--quick) | n/a |',
+      '| cordon p50 added, as shipped <= 1 ms | skipped (--quick) | n/a |',
     ]);
   });
 
@@ -116,15 +124,19 @@ describe('renderReport', () => {
     const line = JSON.parse(report.jsonLine) as Record<string, unknown>;
     assert.deepEqual(line, {
       throughputRatio: 0.95,
+      throughputRatioUncordons: null,
       p99Ms50img: 3.5,
       p99RatioVsBaseline: 1.4,
+      p99RatioVsBaselineUncordons: null,
       p99Ms500img: 8,
       rssMb: 120,
+      rssRatio: 1.2,
       rssDriftPct: 5,
       readyMs: 500,
       e2eRatioVsVap: null,
+      e2eOwnershipRatioVsVap: null,
+      cordonAddedMs: null,
     });
-    assert.deepEqual(Object.keys(line), ['throughputRatio', 'p99Ms50img', 'p99RatioVsBaseline', 'p99Ms500img', 'rssMb', 'rssDriftPct', 'readyMs', 'e2eRatioVsVap']);
     assert.ok(report.markdown.endsWith(`\`\`\`json\n${report.jsonLine}\n\`\`\`\n`));
     const raw = JSON.parse(report.resultsJson) as { quick: boolean; main: string; summary: unknown; run: { ready: unknown } };
     assert.deepEqual(raw.summary, line);
@@ -138,7 +150,7 @@ describe('renderReport', () => {
     assert.ok(report.markdown.startsWith('## cordon-guard benchmark (quick), 2026-01-02T03:04:05.000Z, 42 s wall\n\nmachine: 2 cores, 8 GiB, Test CPU, Node v24.0.0, linux  \n'));
     assert.ok(report.markdown.includes('![latency against rate](latency-vs-rate-quick.svg)'));
     assert.ok(report.text.startsWith(report.header));
-    assert.ok(report.text.includes('== Targets (issue 5; headline = the worse of the two mixes)'));
+    assert.ok(report.text.includes('== Targets (issues 5 and 14; a row without a mix is the worse of the two)'));
     assert.ok(report.svg.includes('target 50-image p99 at 1000 rps: 3 ms'));
   });
 

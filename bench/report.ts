@@ -75,7 +75,7 @@ export function renderReport(input: ReportInput): Report {
     startupTable(results, plan),
     ...e2eTables(results),
     {
-      title: 'Targets (issue 5; headline = the worse of the two mixes)',
+      title: 'Targets (issues 5 and 14; a row without a mix is the worse of the two)',
       head: ['target', ...figures.flatMap((f) => [f.name, 'verdict'])],
       rows: TARGETS.map((row) => [targetText(row), ...figures.flatMap((f) => [cellOf(row, f), verdictOf(row, f)])]),
     },
@@ -232,7 +232,7 @@ function startupTable(results: PhaseResults, plan: Plan): Table {
 function e2eTables(results: PhaseResults): Table[] {
   const e2e = results.e2e;
   if (e2e === undefined) return [];
-  const kinds = ['uncordon-denied', 'uncordon-allowed', 'label'] as const;
+  const kinds = ['uncordon-denied', 'uncordon-allowed', 'cordon', 'label'] as const;
   return [
     {
       title: `End to end through kube-apiserver (direct HTTPS PATCH, one at a time, ${e2e.samplesPerKind} per kind, Node of ${(e2e.nodeObjectBytes / 1024).toFixed(1)} KiB)`,
@@ -248,6 +248,7 @@ function e2eTables(results: PhaseResults): Table[] {
         `as shipped (validating + mutating) / VAP: ${ratio(e2e.shippedRatioVsVap)}` +
         (e2e.candidateRatioVsVap === undefined ? '' : `; candidate: ${ratio(e2e.candidateRatioVsVap)}, as shipped ${ratio(e2e.candidateShippedRatioVsVap)}`) +
         `; label PATCH p50 added (vs no admission): validating webhook ${ms(e2e.labelAddedMsValidatingOnly)} ms, as shipped ${ms(e2e.labelAddedMs)} ms` +
+        `; cordon PATCH p50 added, as shipped: ${ms(e2e.cordonAddedMs)} ms${e2e.candidateCordonAddedMs === undefined ? '' : ` (candidate ${ms(e2e.candidateCordonAddedMs)} ms)`}` +
         `; cordon-guard calls per label PATCH: ${e2e.configs.filter((c) => c !== 'none' && c !== 'vap').map((c) => `${c} ${e2e.webhookCallsPerLabelPatch[c]?.toFixed(2) ?? '-'}`).join(', ')}`,
     },
     {
@@ -259,7 +260,7 @@ function e2eTables(results: PhaseResults): Table[] {
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([key, v]) => [CONFIG_LABELS[config], key, int(v.calls), ms(v.meanMs)]),
       ),
-      note: 'Includes the set-up probes, warm-up, re-cordons and label PATCHes of each set-up, not only the timed uncordons.',
+      note: 'Includes the set-up probes, warm-up, cordons and label PATCHes of each set-up, not only the timed uncordons.',
     },
   ];
 }

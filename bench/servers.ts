@@ -8,11 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../testkit/e2e/process.ts';
-import { imageNodeOptions } from '../testkit/manifests.ts';
 
 const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 
-/** The image's `ENV NODE_OPTIONS="..."`: cordon-guard is benchmarked with the runtime flags it ships with. */
 const DIST_MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 
 export interface TlsFiles {
@@ -66,7 +64,7 @@ function collect(child: ChildProcess, stderr: string[]): void {
 }
 
 /**
- * cordon-guard as it ships (`node dist/main.js serve`), on fixed loopback ports so that
+ * cordon-guard as the README starts it (`node dist/main.js serve`), on fixed loopback ports so that
  * readiness can be polled from the first millisecond. Default log level (info): violations
  * are logged as in production, to a file next to the policy file. Not to a pipe read by this
  * process: that reading is the container runtime's work, and here it would take CPU from the
@@ -97,7 +95,8 @@ export async function startCordonGuard(
       '--log-level', options.logLevel ?? 'info',
       '--drain-seconds', '0',
     ],
-    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: imageNodeOptions() } },
+    // No NODE_OPTIONS: `serve` must hold its memory ceiling however it is started.
+    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   closeSync(logFd);
   const stderr: string[] = [];
