@@ -16,6 +16,7 @@ import { waitFor } from '../testkit/wait.ts';
 import { startControlPlane, type ControlPlane, type Identity } from '../testkit/e2e/controlPlane.ts';
 import { baseManifests, createNode, makeCertificates } from '../testkit/e2e/cordonGuard.ts';
 import { percentiles, type Percentiles } from './load.ts';
+import { CORDON_STAMP_ANNOTATION } from '../src/policy/cordonStamp.ts';
 import { BENCH_POLICY } from './payloads.ts';
 import { startCordonGuard, type Server } from './servers.ts';
 
@@ -124,6 +125,11 @@ export interface E2eResult {
    * and the validate/admit steps.
    */
   apiserverView: Partial<Record<Config, Record<string, { calls: number; meanMs: number }>>>;
+  /**
+   * cordon-guard's own view: its answer duration histogram (from the request's first byte to the
+   * answer sent), mean ms per call and endpoint, while each set-up was measured.
+   */
+  guardView: Partial<Record<Config, Record<string, { calls: number; meanMs: number }>>>;
   /** cordon-guard calls (admissions counted in its metrics) per label PATCH, per set-up: 0 with matchConditions. */
   webhookCallsPerLabelPatch: Partial<Record<Config, number>>;
   setupS: number;
@@ -179,6 +185,23 @@ async function admissionSums(api: Api): Promise<AdmissionSums> {
   return sums;
 }
 
+/** Per set-up, the mean ms per call of each histogram over all its rounds (scrapes in before/after pairs). */
+function viewOf(views: Partial<Record<Config, AdmissionSums[]>>): Partial<Record<Config, Record<string, { calls: number; meanMs: number }>>> {
+  return Object.fromEntries(
+    Object.entries(views).map(([config, scrapes]) => {
+      const total: Record<string, { calls: number; sumMs: number }> = {};
+      for (let i = 0; i + 1 < scrapes.length; i += 2) {
+        for (const [key, v] of Object.entries(meanMs(scrapes[i]!, scrapes[i + 1]!))) {
+          const t = (total[key] ??= { calls: 0, sumMs: 0 });
+          t.calls += v.calls;
+          t.sumMs += v.meanMs * v.calls;
+        }
+      }
+      return [config, Object.fromEntries(Object.entries(total).map(([k, t]) => [k, { calls: t.calls, meanMs: t.sumMs / t.calls }]))];
+    }),
+  );
+}
+
 /** Mean ms per call of each histogram between two scrapes. */
 function meanMs(before: AdmissionSums, after: AdmissionSums): Record<string, { calls: number; meanMs: number }> {
   const out: Record<string, { calls: number; meanMs: number }> = {};
@@ -208,6 +231,17 @@ async function expectStatus(promise: Promise<{ status: number; text: string; ms:
     throw new Error(`${what}: expected ${status}${match ? ` matching ${match}` : ''}, got ${result.status} ${result.text.slice(0, 400)}`);
   }
   return result.ms;
+}
+
+/** Sums and counts of cordon-guard's answer duration histogram, by endpoint. */
+async function guardSums(guard: Server): Promise<AdmissionSums> {
+  const text = await (await fetch(`http://127.0.0.1:${guard.metricsPort}/metrics`)).text();
+  const sums: AdmissionSums = {};
+  for (const m of text.matchAll(/^cordon_guard_admission_duration_seconds_(sum|count)\{endpoint="([^"]*)"\} (\S+)$/gm)) {
+    const entry = (sums[`cordon-guard ${m[2]}`] ??= { sum: 0, count: 0 });
+    entry[m[1] as 'sum' | 'count'] += Number(m[3]);
+  }
+  return sums;
 }
 
 async function admissionCount(guard: Server): Promise<number> {
@@ -276,6 +310,16 @@ async function switchTo(cp: ControlPlane, api: Api, guard: Server, caPem: string
   cp.kubectl(['delete', 'validatingadmissionpolicybinding', VAP_NAME, '--ignore-not-found']);
   cp.kubectl(['delete', 'validatingadmissionpolicy', VAP_NAME, '--ignore-not-found']);
   cp.kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'cordon-guard', '--ignore-not-found']);
+  // The stamps that /mutate wrote on the cordons of the previous set-up: the validating webhook
+  // alone refuses an uncordon that keeps one (stale-stamp, POLICY.md). Cleared once the webhooks
+  // are gone (until then the removal is refused, as stamp tampering).
+  await waitFor('cordon stamps cleared', async () => {
+    for (const node of ['bench-denied', 'bench-allowed']) {
+      const cleared = await api.patch('admin', `/api/v1/nodes/${node}`, { metadata: { annotations: { [CORDON_STAMP_ANNOTATION]: null } } }, 'application/merge-patch+json');
+      if (cleared.status !== 200) return undefined;
+    }
+    return true;
+  }, 60_000, 100);
   const dryRun = '?dryRun=All';
   const viaWebhook = path === 'webhook' || path === 'webhook+mutate';
   if (viaWebhook) applyJson(cp, 'webhooks', webhookObjects(cp, guard, caPem, path === 'webhook+mutate'));
@@ -322,12 +366,15 @@ export async function runE2e(options: { iterations: number; rounds: number; main
     for (let r = 0; r < options.rounds; r++) order.push(...(r % 2 === 0 ? configs : [...configs].reverse()));
     const labelChecks: Partial<Record<Config, { labelPatches: number; labelCalls: number }>> = {};
     const views: Partial<Record<Config, AdmissionSums[]>> = {};
+    const guardViews: Partial<Record<Config, AdmissionSums[]>> = {};
     for (const config of order) {
       await switchTo(cp, api, guardOf(config), certs.caPem, config);
       const started = performance.now();
       const before = await admissionSums(api);
+      const guardBefore = await guardSums(guardOf(config));
       const check = await measure(api, guardOf(config), config, options.iterations, 20, samples[config]);
       (views[config] ??= []).push(before, await admissionSums(api));
+      (guardViews[config] ??= []).push(guardBefore, await guardSums(guardOf(config)));
       const total = (labelChecks[config] ??= { labelPatches: 0, labelCalls: 0 });
       total.labelPatches += check.labelPatches;
       total.labelCalls += check.labelCalls;
@@ -362,20 +409,8 @@ export async function runE2e(options: { iterations: number; rounds: number; main
       labelAddedMs: latency['webhook+mutate']!.label!.p50 - latency.none!.label!.p50,
       labelAddedMsValidatingOnly: latency.webhook!.label!.p50 - latency.none!.label!.p50,
       samplesPerKind: options.iterations * options.rounds,
-      apiserverView: Object.fromEntries(
-        Object.entries(views).map(([config, scrapes]) => {
-          // Add up the deltas of every round of this set-up.
-          const total: Record<string, { calls: number; sumMs: number }> = {};
-          for (let i = 0; i + 1 < scrapes.length; i += 2) {
-            for (const [key, v] of Object.entries(meanMs(scrapes[i]!, scrapes[i + 1]!))) {
-              const t = (total[key] ??= { calls: 0, sumMs: 0 });
-              t.calls += v.calls;
-              t.sumMs += v.meanMs * v.calls;
-            }
-          }
-          return [config, Object.fromEntries(Object.entries(total).map(([k, t]) => [k, { calls: t.calls, meanMs: t.sumMs / t.calls }]))];
-        }),
-      ),
+      apiserverView: viewOf(views),
+      guardView: viewOf(guardViews),
       webhookCallsPerLabelPatch: Object.fromEntries(Object.entries(labelChecks).map(([c, v]) => [c, v.labelCalls / v.labelPatches])),
       setupS,
       nodeObjectBytes,

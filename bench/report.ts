@@ -252,10 +252,10 @@ function e2eTables(results: PhaseResults): Table[] {
         `; cordon-guard calls per label PATCH: ${e2e.configs.filter((c) => c !== 'none' && c !== 'vap').map((c) => `${c} ${e2e.webhookCallsPerLabelPatch[c]?.toFixed(2) ?? '-'}`).join(', ')}`,
     },
     {
-      title: "The API server's own view while each set-up was measured (its admission duration histograms, UPDATEs; mean ms per call)",
+      title: "The API server's own view while each set-up was measured (its admission duration histograms, UPDATEs; mean ms per call), and cordon-guard's (its answer duration, by endpoint)",
       head: ['admission', 'histogram', 'calls', 'mean ms'],
       rows: e2e.configs.flatMap((config) =>
-        Object.entries(e2e.apiserverView[config] ?? {})
+        Object.entries({ ...e2e.apiserverView[config], ...e2e.guardView[config] })
           .filter(([key]) => !key.startsWith('plugin ') || /ValidatingAdmissionPolicy|ValidatingAdmissionWebhook|MutatingAdmissionWebhook/.test(key))
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([key, v]) => [CONFIG_LABELS[config], key, int(v.calls), ms(v.meanMs)]),
