@@ -4,6 +4,7 @@
 import type { E2eResult } from './e2e.ts';
 import type { Figures } from './figures.ts';
 import type { SaturationResult } from './load.ts';
+import type { Key } from './plan.ts';
 import { int, ms, ratio } from './table.ts';
 
 type Comparison = '<=' | '>=';
@@ -27,31 +28,29 @@ export type Target = Row & { target: NonNullable<Row['target']> };
 
 const pct = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(1)}%`);
 
-const ALL_UPDATES = 'all-updates/50';
-const UNCORDONS = 'uncordons/50';
+const ALL_UPDATES: Key = 'all-updates/50';
+const UNCORDONS: Key = 'uncordons/50';
 const rpsOf = (x: SaturationResult): number => x.rps;
 const cpuOf = (x: SaturationResult): number => x.cpuUsPerRequest ?? Number.NaN;
 /** The end-to-end figure of this server: cordon-guard's, or the candidate's. */
 const e2eOf = (f: Figures, main: (e: E2eResult) => number, candidate: (e: E2eResult) => number | undefined): number | undefined =>
   f.e2e === undefined ? undefined : f.name === 'candidate' ? candidate(f.e2e) : main(f.e2e);
 
+/** Saturation req/s over the baseline's on one mix, with the CPU per request beside it. */
+function throughputRow(key: string, mix: Key, label: string, limit: number): Row {
+  return {
+    key,
+    unit: 'x baseline',
+    digits: 2,
+    value: (f) => f.satRatio(mix, rpsOf),
+    target: { label, comparison: '>=', limit },
+    cell: (f) => `${ratio(f.satRatio(mix, rpsOf))} (CPU/req ${ratio(f.satRatio(mix, cpuOf))})`,
+  };
+}
+
 export const ROWS: readonly Row[] = [
-  {
-    key: 'throughputRatio',
-    unit: 'x baseline',
-    digits: 2,
-    value: (f) => f.satRatio(ALL_UPDATES, rpsOf),
-    target: { label: 'throughput, all node updates', comparison: '>=', limit: 0.95 },
-    cell: (f) => `${ratio(f.satRatio(ALL_UPDATES, rpsOf))} (CPU/req ${ratio(f.satRatio(ALL_UPDATES, cpuOf))})`,
-  },
-  {
-    key: 'throughputRatioUncordons',
-    unit: 'x baseline',
-    digits: 2,
-    value: (f) => f.satRatio(UNCORDONS, rpsOf),
-    target: { label: '... uncordons', comparison: '>=', limit: 0.9 },
-    cell: (f) => `${ratio(f.satRatio(UNCORDONS, rpsOf))} (CPU/req ${ratio(f.satRatio(UNCORDONS, cpuOf))})`,
-  },
+  throughputRow('throughputRatio', ALL_UPDATES, 'throughput, all node updates', 0.95),
+  throughputRow('throughputRatioUncordons', UNCORDONS, '... uncordons', 0.9),
   {
     key: 'p99Ms50img',
     unit: 'ms',
