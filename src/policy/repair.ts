@@ -122,11 +122,6 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/**
- * The repair of a write that /validate would refuse, in `preserve` mode; undefined when there is
- * nothing to repair, or when the write changes only guarded state (then /validate refuses it,
- * as in `enforce`: `kubectl uncordon` must not report success for a node that stays cordoned).
- */
 /** The write as /validate will see it when nothing is repaired: /mutate unstamps an uncordon. */
 export function seenByValidate(request: AdmissionRequest): AdmissionRequest {
   const { object } = request;
@@ -134,6 +129,11 @@ export function seenByValidate(request: AdmissionRequest): AdmissionRequest {
   return { ...request, object: applied(object, annotationOperations(object, [[CORDON_STAMP_ANNOTATION, ABSENT]])) };
 }
 
+/**
+ * The repair of a write that /validate would refuse, in `preserve` mode; undefined when there is
+ * nothing to repair, or when the write changes only guarded state (then /validate refuses it,
+ * as in `enforce`: `kubectl uncordon` must not report success for a node that stays cordoned).
+ */
 export function repairOf(request: AdmissionRequest, policy: Policy): Repair | undefined {
   const { object, oldObject } = request;
   if (policy.mode !== 'preserve' || object === null || oldObject === null) return undefined;

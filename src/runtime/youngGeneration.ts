@@ -22,33 +22,15 @@ export function newSpaceBytes(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
-export interface YoungGenerationCap {
-  /** Times growth was turned off and on again (for the tests and the metrics). */
-  readonly changes: number;
-  stop(): void;
-}
-
-/** Keeps the new space at or under `capBytes` from now on; `stop()` restores V8's default. */
-export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP_BYTES): YoungGenerationCap {
+/** Keeps the new space at or under `capBytes` for the rest of the process's life. */
+export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP_BYTES): void {
   let growing = true;
-  let changes = 0;
   const setGrowth = (on: boolean): void => {
     if (on === growing) return;
     v8.setFlagsFromString(`--semi-space-growth-factor=${on ? DEFAULT_GROWTH_FACTOR : 1}`);
     growing = on;
-    changes++;
   };
   const check = (): void => setGrowth(newSpaceBytes() <= capBytes / 2);
   check();
-  const observer = new PerformanceObserver(check);
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    get changes() {
-      return changes;
-    },
-    stop() {
-      observer.disconnect();
-      setGrowth(true);
-    },
-  };
+  new PerformanceObserver(check).observe({ entryTypes: ['gc'] });
 }
