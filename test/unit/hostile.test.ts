@@ -183,25 +183,35 @@ describe('hostile input', () => {
 
   it('retains nothing of what it answered: the heap after a full GC comes back to where it started', async () => {
     const gc = forcedGc();
-    // The capture keeps every log line; the server must not keep anything.
+    // The capture keeps every log line; the server must not keep anything. The JS heap only:
+    // a Buffer's memory is given back by a background thread some time after the collection
+    // (later still on a loaded machine), and what keeps a review keeps its strings on the heap.
     const retained = (): number => {
       server.logs.lines.length = 0;
       gc();
-      const { heapUsed, external } = process.memoryUsage();
-      return heapUsed + external;
+      return process.memoryUsage().heapUsed;
     };
-    const start = retained();
     const bigBytes = 3 * 1024 * 1024;
     // Distinct requesters and annotation values: any per-request state kept (a body, a decoded
-    // review, a label or a log line) would keep at least one of these 3 MB strings.
-    for (let i = 0; i < 4; i++) {
+    // review, a label or a log line) would keep at least one of these 3 MB strings. Round 0 only
+    // warms up, so that the heap holds the code the others run; both measures follow a small
+    // review, since a connection holds on to its last request until the next one.
+    let start = 0;
+    for (let i = 0; i < 5; i++) {
+      if (i === 1) {
+        await validate(rogue);
+        start = retained();
+      }
       assert.equal((await validate(uncordonBy(`${i}`.padEnd(bigBytes, 'u'), { uid: `big-user-${i}` }))).status, 200);
       assert.equal((await validate(uncordonBy('mallory', { uid: `big-value-${i}`, value: `${i}`.padEnd(bigBytes, 'v') }))).status, 200);
     }
     for (let i = 0; i < 500; i++) await validate(rogue);
     const grownBytes = retained() - start;
     console.log(`# retained after 8 reviews of 3 MB and 500 small ones: ${(grownBytes / 1024).toFixed(0)} KiB`);
-    assert.ok(grownBytes < bigBytes / 2, `the heap grew by ${grownBytes} bytes, as much as a 3 MB review kept`);
+    // Kept per request, the eight would hold 24 MB; at any moment a connection or the collector
+    // may still hold a review or so, either side of the two measures.
+    const keptIfLeaked = 8 * bigBytes;
+    assert.ok(grownBytes < keptIfLeaked / 4, `the heap grew by ${grownBytes} bytes after 8 reviews of ${bigBytes} bytes`);
   });
 });
 
