@@ -7,7 +7,7 @@ import { ConfigMapPolicySource } from '../sources/configMapSource.ts';
 import type { PolicySource } from '../sources/policySource.ts';
 import type { PolicyStore } from '../sources/store.ts';
 import { EventRecorder } from './eventRecorder.ts';
-import { ConfigMapWatch } from './configMapWatch.ts';
+import { ConfigMapWatch, configMapClient } from './configMapWatch.ts';
 import { eventsClient } from './eventsClient.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
 
@@ -27,7 +27,7 @@ export function connectCluster(
   const source =
     policy.kind === 'configmap'
       ? new ConfigMapPolicySource({
-          feed: new ConfigMapWatch({ kubeConfig, namespace: policy.namespace, name: policy.name, logger: deps.logger }),
+          feed: new ConfigMapWatch({ client: configMapClient(kubeConfig), namespace: policy.namespace, name: policy.name, logger: deps.logger }),
           namespace: policy.namespace,
           name: policy.name,
           store: deps.store,

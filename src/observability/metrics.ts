@@ -1,8 +1,14 @@
 // Prometheus metrics on a registry owned by the caller (one per process, or per test).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withinBytes } from '../text/text.ts';
 
 /** Distinct requester label values kept before the rest are counted as `other`. */
 const REQUESTER_LABEL_LIMIT = 50;
+/**
+ * A requester label value is cut to 1 kB, as on the Event: a review may carry a username of
+ * megabytes, and a label is kept for the life of the process and sent with every scrape.
+ */
+const REQUESTER_LABEL_MAX_BYTES = 1024;
 
 export interface Metrics {
   registry: Registry;
@@ -72,10 +78,11 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       registers: [registry],
     }),
     requesterLabel(username) {
-      if (requesters.has(username)) return username;
+      const label = withinBytes(username, REQUESTER_LABEL_MAX_BYTES);
+      if (requesters.has(label)) return label;
       if (requesters.size >= REQUESTER_LABEL_LIMIT) return 'other';
-      requesters.add(username);
-      return username;
+      requesters.add(label);
+      return label;
     },
   };
 }

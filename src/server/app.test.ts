@@ -54,6 +54,19 @@ describe('the admission server over TLS', () => {
     assert.equal((res.json as { response: { uid: string } }).response.uid, 'big');
   });
 
+  /** Any method, so that a GET is a GET (post() always sends a POST). */
+  const send = (method: string, path: string, body?: string): Promise<{ status: number; json: unknown }> =>
+    new Promise((resolve, reject) => {
+      const req = request(`${server.url}${path}`, { method, ca: server.ca, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
   const malformed: [string, () => Promise<{ status: number; json: unknown }>, number, RegExp][] = [
     ['a body that is not JSON', () => validate('{"apiVersion": '), 400, /not valid JSON/],
     ['an empty body', () => validate(''), 400, /body is empty/],
@@ -68,7 +81,9 @@ describe('the admission server over TLS', () => {
     ['a gzip-encoded body', () => post(`${server.url}/validate`, rogue, { ca: server.ca, headers: { 'content-encoding': 'gzip' } }), 415, /content encoding "gzip" is not supported/],
     ['a body over the 7 MiB limit', () => validate(Buffer.alloc(7 * 1024 * 1024 + 1, 0x20)), 413, /byte limit/],
     ['deeply nested JSON', () => validate(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 400, /JSON object/],
-    ['a GET', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /no such endpoint/],
+    ['a POST to a path that is no endpoint', () => post(`${server.url}/nowhere`, '{}', { ca: server.ca }), 404, /^no such endpoint: POST \/nowhere$/],
+    ['a GET of /validate', () => send('GET', '/validate'), 404, /^no such endpoint: GET \/validate$/],
+    ['a PUT to /mutate', () => send('PUT', '/mutate', rogue), 404, /^no such endpoint: PUT \/mutate$/],
   ];
   for (const [name, send, status, pattern] of malformed) {
     it(`refuses ${name} with ${status} and a JSON error, then still answers a valid review`, async () => {

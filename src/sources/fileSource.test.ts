@@ -10,6 +10,13 @@ import { waitFor } from '../../testkit/wait.ts';
 import { FilePolicySource } from './fileSource.ts';
 import { PolicyStore } from './store.ts';
 
+/**
+ * How long a change may take before the source counts as broken: the directory watch sees it at
+ * once and the poll (500 ms here) re-reads the file anyway, so only a source that never looks
+ * again takes this long, however loaded the machine.
+ */
+const BROKEN_MS = 30_000;
+
 describe('a policy file is watched', () => {
   let dir: string;
   let path: string;
@@ -39,25 +46,24 @@ describe('a policy file is watched', () => {
     assert.match(store.current().origin, /^file .*policy\.yaml$/);
   });
 
-  it('an edit is in force within 2 s', async () => {
-    const started = Date.now();
+  it('an edit is in force without a restart, as the next generation', async () => {
     writeFileSync(path, 'mode: warn\n');
-    await waitFor('mode warn', () => (store.current().mode === 'warn' ? true : undefined), 2000);
-    assert.ok(Date.now() - started < 2000);
+    await waitFor('mode warn', () => (store.current().mode === 'warn' ? true : undefined), BROKEN_MS);
     assert.equal(store.generation, 2);
+    assert.ok(logs.find((l) => l.level === 'info' && l.generation === 2 && l.mode === 'warn'), 'the new version is logged');
   });
 
   it('a file replaced by rename, as editors and ConfigMap volumes do, is picked up', async () => {
     writeFileSync(join(dir, '.policy.tmp'), 'mode: audit\n');
     renameSync(join(dir, '.policy.tmp'), path);
-    await waitFor('mode audit', () => (store.current().mode === 'audit' ? true : undefined), 2000);
+    await waitFor('mode audit', () => (store.current().mode === 'audit' ? true : undefined), BROKEN_MS);
   });
 
   it('a bad edit keeps the last good policy, and is logged once and counted', async () => {
     writeFileSync(path, 'mode: warn\n');
-    await waitFor('mode warn', () => (store.current().mode === 'warn' ? true : undefined), 2000);
+    await waitFor('mode warn', () => (store.current().mode === 'warn' ? true : undefined), BROKEN_MS);
     writeFileSync(path, 'mode: block\nextra: 1\n');
-    const line = await waitFor('an error line', () => logs.find((l) => l.level === 'error' && /invalid/.test(l.msg)), 2000);
+    const line = await waitFor('an error line', () => logs.find((l) => l.level === 'error' && /invalid/.test(l.msg)), BROKEN_MS);
     assert.deepEqual(line.errors, ['mode: Invalid option: expected one of "enforce"|"warn"|"audit"|"preserve"', 'unknown key: extra']);
     await new Promise((r) => setTimeout(r, 1200)); // two more polls
     assert.equal(store.current().mode, 'warn');
@@ -67,7 +73,7 @@ describe('a policy file is watched', () => {
 
   it('a deleted file keeps the last good policy', async () => {
     rmSync(path);
-    await waitFor('a warning', () => logs.find((l) => l.level === 'warn' && /not found/.test(l.msg)), 2000);
+    await waitFor('a warning', () => logs.find((l) => l.level === 'warn' && /not found/.test(l.msg)), BROKEN_MS);
     assert.equal(store.current().mode, 'enforce');
   });
 });

@@ -16,6 +16,14 @@ import { assertUncordonRefused } from '../../testkit/e2e/assertions.ts';
 import { installIdentityAndPolicy, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
+/**
+ * How long an edit may take to reach cordon-guard before its watch counts as broken: the watch
+ * delivers it in well under a second, and a watch that broke is listed again within 30 s (the
+ * backoff's cap); only one that is never mended takes this long, however loaded the machine.
+ */
+const WATCH_BROKEN_MS = 45_000;
+/** Likewise for an Event: recording never waits, and a healthy API server creates one at once. */
+const EVENT_BROKEN_MS = 30_000;
 const REPO = new URL('../../', import.meta.url).pathname;
 
 interface KubeEvent {
@@ -92,8 +100,14 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
   it('creates no Event for a dry run', async () => {
     maintenanceNode('node-dry');
     assertUncordonRefused(cp.kubectl(['uncordon', 'node-dry', '--dry-run=server'], { as: 'autoscaler' }), 'node-dry', 'cordon-guard denied');
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(events('default').filter((e) => e.regarding?.name === 'node-dry').length, 0);
+    // A real refusal after it, by another requester (its own Event, not a series): Events are
+    // sent one at a time in the order they were recorded, so once this one is there, an Event
+    // for the dry run would be there too.
+    assertUncordonRefused(cp.kubectl(['uncordon', 'node-dry'], { as: 'upgrader' }), 'node-dry', 'cordon-guard denied');
+    await waitFor('the Event of the real refusal', () => events('default').find((e) => e.regarding?.name === 'node-dry' && /by "system:serviceaccount:system-upgrade:system-upgrade"/.test(e.note ?? '')), EVENT_BROKEN_MS);
+    const forNode = events('default').filter((e) => e.regarding?.name === 'node-dry');
+    assert.deepEqual(forNode.map((e) => [e.reason, e.series?.count ?? 1]), [['UncordonDenied', 1]], JSON.stringify(forNode));
+    assert.ok(!forNode.some((e) => /cluster-autoscaler/.test(e.note ?? '')), 'nothing names the requester of the dry run');
   });
 
   it('counts the denial in its metrics', async () => {
@@ -103,13 +117,15 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     assert.match(text, /cordon_guard_policy_generation 1/);
   });
 
-  it('puts a ConfigMap edit in force within 2 s', async () => {
+  it('puts a ConfigMap edit in force through its watch, without a restart', async () => {
     maintenanceNode('node-b');
     const started = setPolicy('mode: warn\n');
-    await waitFor('warn mode', () => (/^Warning: node "node-b"/m.test(cp.kubectl(['uncordon', 'node-b', '--dry-run=server'], { as: 'autoscaler' }).stderr) ? true : undefined), 2000, 50);
-    const elapsed = Date.now() - started;
-    assert.ok(elapsed < 2000, `${elapsed} ms`);
-    console.log(`# ConfigMap edit in force after ${elapsed} ms`);
+    await waitFor('warn mode', () => (/^Warning: node "node-b"/m.test(cp.kubectl(['uncordon', 'node-b', '--dry-run=server'], { as: 'autoscaler' }).stderr) ? true : undefined), WATCH_BROKEN_MS, 50);
+    console.log(`# ConfigMap edit in force after ${Date.now() - started} ms`);
+    const loaded = await waitFor('the policy line', () => guard.logs.find((l) => l.source === 'configmap' && l.mode === 'warn' && /in force/.test(l.msg)));
+    assert.equal(loaded.generation, 2);
+    const failures = guard.logs.filter((l) => Date.parse(String(l.time)) >= started && /^watching policy .* failed/.test(l.msg));
+    assert.deepEqual(failures, [], 'the watch did not fail meanwhile: the edit came through it');
   });
 
   it('keeps the last good policy after a bad edit, and raises a Warning Event on the ConfigMap naming the key', async () => {
@@ -144,19 +160,20 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
         if (code !== 0 || !/denied the request: cordon-guard denied uncordon/.test(stderr)) failures.push(stderr.trim());
       }
     })();
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor('requests through the API server before the rotation', () => (sent >= 3 ? true : undefined), 60_000, 50);
+    const sentBefore = sent;
     const rotated = Date.now();
     makeCertificates(certs.dir, ['--dns', 'rotated.cordon-guard.test']); // a SAN change re-issues the serving certificate under the same CA
     const after = new X509Certificate(readFileSync(certs.certFile)).fingerprint256;
     assert.notEqual(after, before, 'the script issued a new serving certificate');
     await waitFor('the new certificate on new connections', async () => ((await served()) === after ? true : undefined), 10_000, 100);
     const servedAfterMs = Date.now() - rotated;
-    await new Promise((r) => setTimeout(r, 1500));
+    const sentAtNewCertificate = sent;
+    await waitFor('requests through the API server after the rotation', () => (sent >= sentAtNewCertificate + 3 ? true : undefined), 60_000, 50);
     stop = true;
     await load;
-    console.log(`# rotation: new certificate served after ${servedAfterMs} ms; ${sent} requests through the API server, ${failures.length} failed`);
+    console.log(`# rotation: new certificate served after ${servedAfterMs} ms; ${sent} requests through the API server (${sentBefore} before the files changed), ${failures.length} failed`);
     assert.deepEqual(failures, []);
-    assert.ok(sent >= 5, `only ${sent} requests`);
     assert.ok(guard.logs.some((l) => l.msg === 'serving certificate reloaded'));
   });
 

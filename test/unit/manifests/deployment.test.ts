@@ -1,10 +1,16 @@
 // The Deployment: a serve command line that the CLI accepts, the TLS Secret, a locked-down pod,
 // probes, availability, resources.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SECRET_NAME } from '../../../certs-scripts/make-certs.ts';
 import { parseCommandLine } from '../../../src/cli/args.ts';
-import { argvAfterScript, deploymentParts, dockerfile, entrypoint, list, obj, only, portNumber, serveOptions, type Json } from '../../../testkit/manifests.ts';
+import { MANIFESTS, argvAfterScript, deploymentParts, dockerfile, entrypoint, list, obj, only, parseYamlFile, portNumber, serveOptions, yamlFiles, type Json, type Obj } from '../../../testkit/manifests.ts';
+
+const certManagerObjects = (): Obj[] =>
+  yamlFiles(join(MANIFESTS, 'cert-manager'))
+    .filter((path) => !path.endsWith('kustomization.yaml'))
+    .flatMap(parseYamlFile);
 
 describe('the Deployment', () => {
   test('its args are a serve command line that src/cli/args.ts accepts, with the files and ports of this pod', () => {
@@ -34,8 +40,15 @@ describe('the Deployment', () => {
     assert.ok(mount !== undefined);
     assert.equal(mount.readOnly, true);
     const volume = list(podSpec.volumes, 'volumes').map((v) => obj(v, 'volume')).find((v) => v.name === mount.name);
-    assert.equal(obj(volume?.secret, 'secret volume').secretName, SECRET_NAME);
-    assert.equal(SECRET_NAME, 'cordon-guard-tls');
+    const secret = obj(volume?.secret, 'secret volume');
+    assert.equal(secret.secretName, SECRET_NAME);
+    const issued = certManagerObjects().filter((o) => o.kind === 'Certificate').map((c) => obj(c.spec, 'Certificate spec').secretName);
+    assert.ok(issued.includes(secret.secretName), `no cert-manager Certificate writes ${String(secret.secretName)} (they write ${issued.join(', ')})`);
+    // A kubernetes.io/tls Secret's keys, mounted as they are, are the files serve reads.
+    assert.equal(secret.items, undefined, 'no key is renamed or left out');
+    const { tls } = serveOptions();
+    assert.ok(tls.kind === 'files');
+    assert.deepEqual([tls.certPath, tls.keyPath], [`${String(mount.mountPath)}/tls.crt`, `${String(mount.mountPath)}/tls.key`]);
   });
 
   test('it runs as uid 65532, non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp', () => {
