@@ -26,10 +26,14 @@ function npm(args: string[], cwd: string): string {
   return result.stdout;
 }
 
-/** Packs the repository into a fresh directory and installs the tarball into an empty prefix. */
-export function packAndInstall(): InstalledPackage {
+/**
+ * Packs the repository into a fresh directory and installs the tarball into an empty prefix.
+ * `build: false` packs the dist/ already built (npm pack --ignore-scripts: no prepack), for the
+ * end-to-end suites, which must not rebuild dist/ under a running cordon-guard.
+ */
+export function packAndInstall(options: { build: boolean } = { build: true }): InstalledPackage {
   const dir = mkdtempSync(join(tmpdir(), 'cg-package-'));
-  const packed: unknown = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], ROOT));
+  const packed: unknown = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, ...(options.build ? [] : ['--ignore-scripts'])], ROOT));
   assert.ok(Array.isArray(packed) && packed.length === 1, 'npm pack made one tarball');
   const entry = packed[0] as { filename: string; files: { path: string }[] };
   const tarball = join(dir, entry.filename);
