@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
-export const PACKAGE_JSON = join(ROOT, 'package.json');
+const PACKAGE_JSON = join(ROOT, 'package.json');
 export const BASE_KUSTOMIZATION = join(ROOT, 'manifests', 'base', 'kustomization.yaml');
 export const CHART_YAML = join(ROOT, 'charts', 'cordon-guard', 'Chart.yaml');
 export const DEPLOY_FILE = join(ROOT, 'deploy', 'cordon-guard.yaml');

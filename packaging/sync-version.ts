@@ -17,7 +17,7 @@ function update(path: string, edit: (document: ReturnType<typeof parseDocument>)
 
 const version = packageVersion();
 update(BASE_KUSTOMIZATION, (document) => {
-  const images = document.get('images');
+  const images: unknown = document.get('images');
   const entry = isSeq(images) ? images.items.find((i) => isMap(i) && i.get('name') === IMAGE_PLACEHOLDER) : undefined;
   if (!isMap(entry)) throw new Error(`${BASE_KUSTOMIZATION}: no images: entry for ${IMAGE_PLACEHOLDER}`);
   entry.set('newTag', version);
