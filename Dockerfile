@@ -1,8 +1,12 @@
 # cordon-guard image: build with Node 24 on Debian 12, run on distroless Node 24 as uid 65532.
-#   docker build -t cordon-guard:0.1.0 .
-# The manifests pass the serve flags as `args: [--tls-cert, ...]`.
+#   docker build -t "$(node packaging/image.ts)" .     (make image)
+# For linux/amd64 and linux/arm64 (.github/workflows/release.yaml): both base images are
+# multi-arch, nothing is downloaded per architecture, and the build stage runs on the build
+# machine's own platform, since its output (dist/ and pure-JavaScript dependencies, no native
+# addon: test/unit/manifests/image.test.ts) is the same for every target.
+# The manifests pass the serve flags as `args: [--tls-secret, ...]`.
 
-FROM node:24-bookworm-slim AS build
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so that a source change reuses this layer.
 COPY package.json package-lock.json ./

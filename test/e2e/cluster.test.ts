@@ -189,11 +189,19 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
     }
   });
 
-  it('has every manifest accepted by kubectl apply -k manifests/ --dry-run=server', () => {
+  it('has every object of deploy/cordon-guard.yaml accepted by kubectl apply -f --dry-run=server', () => {
+    const result = cp.kubectl(['apply', '-f', join(REPO, 'deploy', 'cordon-guard.yaml'), '--dry-run=server']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const kind of ['namespace/cordon-guard', 'deployment.apps/cordon-guard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'configmap/cordon-guard-policy']) {
+      assert.match(result.stdout, new RegExp(`${kind.replaceAll('.', '\\.').replaceAll('/', '\\/')} .*\\(server dry run\\)`), result.stdout);
+    }
+  });
+
+  it('has every manifest of the own-pki overlay accepted by kubectl apply -k manifests/own-pki/ --dry-run=server', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'cg-manifests-')), 'manifests');
-    cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('manifests', 'certs')) });
-    makeCertificates(join(copy, 'certs'));
-    const result = cp.kubectl(['apply', '-k', copy, '--dry-run=server']);
+    cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('own-pki', 'certs')) });
+    makeCertificates(join(copy, 'own-pki', 'certs'));
+    const result = cp.kubectl(['apply', '-k', join(copy, 'own-pki'), '--dry-run=server']);
     assert.equal(result.code, 0, result.stderr);
     for (const kind of ['namespace/cordon-guard', 'serviceaccount/cordon-guard', 'deployment.apps/cordon-guard', 'service/cordon-guard', 'poddisruptionbudget.policy/cordon-guard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/cordon-guard', 'secret/cordon-guard-tls', 'configmap/cordon-guard-policy']) {
       assert.match(result.stdout, new RegExp(`${kind.replaceAll('.', '\\.').replaceAll('/', '\\/')} .*\\(server dry run\\)`), result.stdout);

@@ -50,13 +50,13 @@ export function serviceAccountKubeconfig(cp: ControlPlane): string {
 }
 
 /**
- * A copy of manifests/ in the control plane's directory, with TLS material from the project's
- * certs script in its certs/ (as `make certs` writes it): what `kubectl apply -k manifests/`
- * applies in a cluster.
+ * The own-pki overlay of a copy of manifests/ in the control plane's directory, with TLS material
+ * from the project's certs script in its certs/ (as `make certs` writes it): what
+ * `kubectl apply -k manifests/own-pki/` applies in a cluster.
  */
 export function manifestsWithCertificates(cp: ControlPlane): string {
   const copy = join(mkdtempSync(join(cp.dir, 'manifests-')), 'manifests');
-  cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('manifests', 'certs')) });
-  makeCertificates(join(copy, 'certs'));
-  return copy;
+  cpSync(join(REPO, 'manifests'), copy, { recursive: true, filter: (src) => !src.includes(join('own-pki', 'certs')) });
+  makeCertificates(join(copy, 'own-pki', 'certs'));
+  return join(copy, 'own-pki');
 }

@@ -1,11 +1,10 @@
-// The Deployment: a serve command line that the CLI accepts, the TLS Secret, a locked-down pod,
-// probes, availability, resources.
+// The Deployment: a serve command line that the CLI accepts, certificates made in the cluster,
+// a locked-down pod, probes, availability, resources.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { SECRET_NAME } from '../../../certs-scripts/make-certs.ts';
 import { parseCommandLine } from '../../../src/cli/args.ts';
-import { MANIFESTS, argvAfterScript, deploymentParts, dockerfile, entrypoint, list, obj, only, parseYamlFile, portNumber, serveOptions, yamlFiles, type Json, type Obj } from '../../../testkit/manifests.ts';
+import { MANIFESTS, argvAfterScript, deploymentParts, dockerfile, entrypoint, list, obj, only, parseYamlFile, portNumber, serveOptions, tlsFromSecretDeploymentParts, yamlFiles, type Json, type Obj } from '../../../testkit/manifests.ts';
 
 const certManagerObjects = (): Obj[] =>
   yamlFiles(join(MANIFESTS, 'cert-manager'))
@@ -13,9 +12,19 @@ const certManagerObjects = (): Obj[] =>
     .flatMap(parseYamlFile);
 
 describe('the Deployment', () => {
-  test('its args are a serve command line that src/cli/args.ts accepts, with the files and ports of this pod', () => {
+  test('by default, cordon-guard makes and renews its own certificates in the Secret cordon-guard-tls, with no Secret volume', () => {
+    const { args, container, podSpec } = deploymentParts();
+    assert.deepEqual(args, ['--tls-secret', 'cordon-guard/cordon-guard-tls', '--policy-configmap', 'cordon-guard/cordon-guard-policy', '--port', '9443', '--metrics-port', '8080', '--drain-seconds', '5']);
+    const volumes = list(podSpec.volumes, 'volumes').map((v) => obj(v, 'volume'));
+    assert.deepEqual(volumes.map((v) => v.name), ['tmp']);
+    assert.ok(!volumes.some((v) => v.secret !== undefined));
+    assert.deepEqual(list(container.volumeMounts, 'volumeMounts').map((m) => obj(m, 'mount').mountPath), ['/tmp']);
+  });
+
+  test('with the key pair from a Secret volume (own-pki, cert-manager), its args are a serve command line that src/cli/args.ts accepts, with the files and ports of this pod', () => {
     const { containers, container } = deploymentParts();
     const options = serveOptions();
+    assert.deepEqual(tlsFromSecretDeploymentParts().args.slice(4), deploymentParts().args.slice(2), "every flag but the TLS source is the default's");
     assert.equal(containers.length, 1);
     assert.equal(container.command, undefined, "the image's ENTRYPOINT runs");
     assert.equal(entrypoint().at(-1), 'serve', 'the image runs serve; args are its flags');
@@ -29,19 +38,18 @@ describe('the Deployment', () => {
   });
 
   test('an unknown flag in the args would be refused, so the check above means something', () => {
-    const { args } = deploymentParts();
+    const { args } = tlsFromSecretDeploymentParts();
     assert.throws(() => parseCommandLine(argvAfterScript([...args, '--no-such-flag']), {}), { name: 'Error', message: /no-such-flag/ });
   });
 
-  test('the TLS files come read-only from the Secret that make-certs.ts and cert-manager write', () => {
-    const { container, podSpec } = deploymentParts();
+  test('with the key pair from a Secret volume, the TLS files come read-only from the Secret that make-certs.ts and cert-manager write', () => {
+    const { container, podSpec } = tlsFromSecretDeploymentParts();
     const mounts = list(container.volumeMounts, 'volumeMounts').map((m) => obj(m, 'mount'));
     const mount = mounts.find((m) => m.mountPath === '/etc/cordon-guard/tls');
     assert.ok(mount !== undefined);
     assert.equal(mount.readOnly, true);
     const volume = list(podSpec.volumes, 'volumes').map((v) => obj(v, 'volume')).find((v) => v.name === mount.name);
     const secret = obj(volume?.secret, 'secret volume');
-    assert.equal(secret.secretName, SECRET_NAME);
     const issued = certManagerObjects().filter((o) => o.kind === 'Certificate').map((c) => obj(c.spec, 'Certificate spec').secretName);
     assert.ok(issued.includes(secret.secretName), `no cert-manager Certificate writes ${String(secret.secretName)} (they write ${issued.join(', ')})`);
     // A kubernetes.io/tls Secret's keys, mounted as they are, are the files serve reads.

@@ -1,9 +1,10 @@
-// The kustomize base: what it lists, the image it deploys, the namespace of its objects.
+// The kustomize base: what it lists, the image it deploys, the namespace of its objects; the
+// default install and the overlays built on it.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CLUSTER_SCOPED, NAMESPACE, ROOT, deploymentParts, kustomization, list, obj, resources, str } from '../../../testkit/manifests.ts';
+import { IMAGE_PLACEHOLDER, kustomizationImage, packageVersion, releaseImage } from '../../../packaging/release.ts';
+import { CLUSTER_SCOPED, MANIFESTS, NAMESPACE, deploymentParts, kustomization, list, obj, parseYamlFile, resources, str } from '../../../testkit/manifests.ts';
 
 describe('kustomize base', () => {
   test('kustomization.yaml lists every manifest in base/ and nothing else', () => {
@@ -12,15 +13,31 @@ describe('kustomize base', () => {
     assert.deepEqual(listed, present);
   });
 
-  test('the image is cordon-guard at the package version, set through kustomize images so users can override it', () => {
+  test('the image is the one the release workflow publishes, at package.json\'s version, set through kustomize images so users can override it', () => {
     const { container } = deploymentParts();
     const images = list(kustomization().images, 'images').map((i) => obj(i, 'image'));
     const image = images.find((i) => i.name === container.image);
     assert.ok(image !== undefined, `no images: entry for ${String(container.image)}`);
-    const pkg: unknown = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    assert.ok(typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string', 'package.json has a version');
-    assert.equal(`${String(image.newName)}:${String(image.newTag)}`, `cordon-guard:${pkg.version}`);
-    assert.equal(container.image, 'cordon-guard');
+    assert.equal(container.image, IMAGE_PLACEHOLDER);
+    assert.deepEqual(kustomizationImage(), { repository: 'ghcr.io/cordon-guard/cordon-guard', tag: packageVersion() });
+    assert.deepEqual(releaseImage(), kustomizationImage());
+    assert.equal(`${String(image.newName)}:${String(image.newTag)}`, `ghcr.io/cordon-guard/cordon-guard:${packageVersion()}`);
+  });
+
+  test('a kustomization whose image tag is not package.json\'s version is named as such', () => {
+    assert.throws(() => packageVersion('{"version": "1"}'), /no semantic "version"/);
+    assert.throws(() => kustomizationImage('images: [{name: other, newName: x, newTag: "1"}]'), /no images: entry for cordon-guard/);
+  });
+
+  test('the default install is base/ alone; the alternatives are overlays of it with the TLS component', () => {
+    const top = parseYamlFile(join(MANIFESTS, 'kustomization.yaml'))[0] ?? {};
+    assert.deepEqual(top.resources, ['base']);
+    assert.equal(top.patches, undefined);
+    for (const overlay of ['own-pki', 'cert-manager']) {
+      const k = parseYamlFile(join(MANIFESTS, overlay, 'kustomization.yaml'))[0] ?? {};
+      assert.ok(list(k.resources, `${overlay} resources`).includes('../base'), overlay);
+      assert.deepEqual(k.components, ['../components/tls-from-secret'], overlay);
+    }
   });
 
   test('every namespaced object is in the cordon-guard namespace, and the Namespace is there', () => {
