@@ -279,7 +279,7 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
     serving = issued.pair;
     const names = [...want.dnsNames, ...want.ipAddresses].join(', ');
     messages.push(
-      `serving certificate: issued ${shown('tls.crt')} because ${reason ?? 'there was none'} ` +
+      `serving certificate: issued ${shown('tls.crt')} because ${reason?.text ?? 'there was none'} ` +
         `(valid until ${day(certificateNotAfter(serving.certPem))}${issued.capped ? ", capped at the CA's expiry" : ''}; names: ${names})`,
     );
   }

@@ -66,21 +66,30 @@ export interface ServingJudgement {
   now: Date;
 }
 
+export interface RenewalReason {
+  /** Why, as a phrase after "because" ("it expires 2031-03-01, within 30 days"). */
+  text: string;
+  /** The pair found is unusable (unreadable, incomplete, or a key of another certificate), not merely due. */
+  broken: boolean;
+}
+
 /** Why the serving pair must be issued again, or undefined when it may be kept. */
-export function servingRenewalReason(j: ServingJudgement): string | undefined {
+export function servingRenewalReason(j: ServingJudgement): RenewalReason | undefined {
   const { certPem, keyPem } = j.serving;
-  if ((certPem === undefined || certPem === '') && (keyPem === undefined || keyPem === '')) return 'there was none';
-  if (certPem === undefined || certPem === '') return 'tls.crt is missing';
-  if (keyPem === undefined || keyPem === '') return 'tls.key is missing';
+  const broken = (text: string): RenewalReason => ({ text, broken: true });
+  const due = (text: string): RenewalReason => ({ text, broken: false });
+  if ((certPem === undefined || certPem === '') && (keyPem === undefined || keyPem === '')) return due('there was none');
+  if (certPem === undefined || certPem === '') return broken('tls.crt is missing');
+  if (keyPem === undefined || keyPem === '') return broken('tls.key is missing');
   const cert = readCertificate(certPem);
-  if (cert === undefined) return 'tls.crt is not a readable certificate';
+  if (cert === undefined) return broken('tls.crt is not a readable certificate');
   const cas = j.authorities.flatMap((pem) => readCertificate(pem) ?? []);
-  if (!cas.some((ca) => signedBy(cert, ca))) return `it was not signed by ${j.authorities.length > 1 ? 'a CA of the bundle' : 'the current CA'}`;
-  if (!keyMatches(cert, keyPem)) return 'tls.key does not belong to tls.crt';
+  if (!cas.some((ca) => signedBy(cert, ca))) return due(`it was not signed by ${j.authorities.length > 1 ? 'a CA of the bundle' : 'the current CA'}`);
+  if (!keyMatches(cert, keyPem)) return broken('tls.key does not belong to tls.crt');
   const notAfter = certificateNotAfter(certPem);
-  if (notAfter.getTime() - j.now.getTime() < j.renewBeforeDays * DAY_MS) return `it expires ${day(notAfter)}, within ${j.renewBeforeDays} days`;
+  if (notAfter.getTime() - j.now.getTime() < j.renewBeforeDays * DAY_MS) return due(`it expires ${day(notAfter)}, within ${j.renewBeforeDays} days`);
   const difference = describeSanDifference(readSubjectAltNames(certPem), j.names);
-  if (difference.length > 0) return `the names asked for differ (${difference.join(' ')})`;
+  if (difference.length > 0) return due(`the names asked for differ (${difference.join(' ')})`);
   return undefined;
 }
 
