@@ -87,14 +87,9 @@ export class WebhookConfigurationSync {
     await this.#running;
   }
 
-  /** Both configurations checked, and fixed where needed; true when both are in step. */
+  /** Both configurations checked, and fixed where needed; true when both are in step. A call while a pass runs joins it. */
   sync(): Promise<boolean> {
-    if (this.#running !== undefined) {
-      // A change while a pass runs: one more pass after it, with the latest wishes.
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = this.#pass().finally(() => (this.#running = undefined));
+    this.#running ??= this.#pass().finally(() => (this.#running = undefined));
     return this.#running;
   }
 
@@ -116,7 +111,9 @@ export class WebhookConfigurationSync {
 
   #kick(): void {
     if (!this.#started || this.#stopped) return;
-    void this.sync();
+    // A change while a pass runs: one more pass after it, with the latest wishes.
+    if (this.#running !== undefined) this.#again = true;
+    else void this.sync();
   }
 
   async #pass(): Promise<boolean> {
