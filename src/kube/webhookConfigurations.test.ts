@@ -40,8 +40,8 @@ interface Setup {
 /** An API server holding the two configurations of manifests/base, as applied (no caBundle). */
 function setup(): Setup {
   const api = new FakeKube();
-  api.put(VALIDATING, structuredClone(validating().configuration) as Obj);
-  api.put(MUTATING, structuredClone(mutating().configuration) as Obj);
+  api.put(VALIDATING, structuredClone(validating().configuration));
+  api.put(MUTATING, structuredClone(mutating().configuration));
   const logs = new LogCapture();
   const metrics = createMetrics({ defaultMetrics: false });
   const events: EventDraft[] = [];

@@ -117,7 +117,7 @@ export class WebhookConfigurationSync {
   }
 
   async #pass(): Promise<boolean> {
-    let ok = true;
+    let ok: boolean;
     do {
       this.#again = false;
       ok = true;

@@ -16,7 +16,7 @@ export function serviceDnsNames(service: string, namespace: string): string[] {
 export const day = (date: Date): string => date.toISOString().slice(0, 10);
 
 /** The certificate in a PEM text, or undefined when there is none readable. */
-export function readCertificate(pem: string): X509Certificate | undefined {
+function readCertificate(pem: string): X509Certificate | undefined {
   try {
     return new X509Certificate(pem);
   } catch {
@@ -33,7 +33,7 @@ export function keyMatches(cert: X509Certificate, keyPem: string): boolean {
 }
 
 /** Was `cert` issued and signed by `ca`? */
-export function signedBy(cert: X509Certificate, ca: X509Certificate): boolean {
+function signedBy(cert: X509Certificate, ca: X509Certificate): boolean {
   return cert.checkIssued(ca) && cert.verify(ca.publicKey);
 }
 

@@ -40,7 +40,7 @@ export interface SecretStore {
 }
 
 /** The metrics this source keeps (src/observability/metrics.ts). */
-export interface CertificateMetrics {
+interface CertificateMetrics {
   certificateSyncFailures: { inc(): void };
   servingCertificateExpiry: { set(value: number): void };
 }
@@ -53,7 +53,7 @@ export interface Validity {
   servingRenewBeforeDays: number;
 }
 
-export const DEFAULT_VALIDITY: Validity = { caDays: 3650, caRenewBeforeDays: 365, servingDays: 365, servingRenewBeforeDays: 30 };
+const DEFAULT_VALIDITY: Validity = { caDays: 3650, caRenewBeforeDays: 365, servingDays: 365, servingRenewBeforeDays: 30 };
 /** Often enough that a certificate renewed by another replica is served within 3 minutes. */
 export const CHECK_INTERVAL_MS = 60_000;
 const ROUNDS = 5;

@@ -57,4 +57,4 @@ export function caBundlesOf(configuration: JsonObject): Array<string | undefined
   return webhooks.map((w) => (isObject(w) && isObject(w.clientConfig) && typeof w.clientConfig.caBundle === 'string' ? w.clientConfig.caBundle : undefined));
 }
 
-export type { Json, JsonObject };
+export type { JsonObject };
