@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../testkit/wait.ts';
 import { startControlPlane, type ControlPlane, type Identity, type KubectlResult } from '../../testkit/e2e/controlPlane.ts';
-import { manifestsWithCertificates } from '../../testkit/e2e/inCluster.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { manifestsWithCertificates, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 
 const NS = ['-n', 'cordon-guard'];
 const POLICY = "ValidatingAdmissionPolicy 'cordon-guard-protect' with binding 'cordon-guard-protect' denied request: ";
@@ -184,6 +186,42 @@ describe('cordon-guard protects itself with a ValidatingAdmissionPolicy', { time
       assert.equal(webhook()?.clientConfig.caBundle, caBundle);
     }
     reapply(); // the CA of manifests/certs again
+  });
+
+  it("lets cordon-guard's own ServiceAccount change caBundle and the matchConditions' expressions of both webhook configurations, and nothing else", () => {
+    const kubeconfig = serviceAccountKubeconfig(cp);
+    const asCordonGuard = (args: string[]): KubectlResult => {
+      const result = spawnSync(join(cp.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nself-managed\n-----END CERTIFICATE-----\n').toString('base64');
+    for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
+      type Webhook = { clientConfig: { caBundle: string }; failurePolicy: string; matchConditions: { expression: string }[] };
+      const webhook = (): Webhook | undefined => json<{ webhooks: Webhook[] }>(['get', kind, 'cordon-guard']).webhooks[0];
+      const expression = (webhook()?.matchConditions[0]?.expression ?? '').replaceAll('cordon-guard.io/maintenance', 'example.com/maintenance');
+      const allowed = asCordonGuard(['patch', kind, 'cordon-guard', '--type=json', '-p', JSON.stringify([
+        { op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: caBundle },
+        { op: 'replace', path: '/webhooks/0/matchConditions/0/expression', value: expression },
+      ])]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(webhook()?.clientConfig.caBundle, caBundle);
+      assert.equal(webhook()?.matchConditions[0]?.expression, expression);
+      const failurePolicy = webhook()?.failurePolicy;
+      assertRefused(
+        asCordonGuard(['patch', kind, 'cordon-guard', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/failurePolicy', value: failurePolicy === 'Fail' ? 'Ignore' : 'Fail' }])]),
+        new RegExp(`^Error from server \\(Forbidden\\): ${kind}s\\.admissionregistration\\.k8s\\.io "cordon-guard" is forbidden: .*by "system:serviceaccount:cordon-guard:cordon-guard" refused: .* \\(cordon-guard itself may change only caBundle and the expressions of matchConditions\\); ask an admin`),
+      );
+      assertRefused(
+        asCordonGuard(['patch', kind, 'cordon-guard', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig/service/name', value: 'evil' }])]),
+        /cordon-guard itself may change only caBundle and the expressions of matchConditions/,
+      );
+      // RBAC: not its to delete.
+      const deleted = asCordonGuard(['delete', kind, 'cordon-guard']);
+      assert.equal(deleted.code, 1);
+      assert.match(deleted.stderr, /Forbidden/);
+      assert.equal(webhook()?.failurePolicy, failurePolicy);
+    }
+    reapply(); // the CA and expressions of manifests/ again
   });
 
   for (const who of ['carol', 'admin'] as const) {
