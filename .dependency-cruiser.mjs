@@ -1,7 +1,7 @@
 // Import cycles and layering, checked on the resolved module graph (`make lint`).
-// The pure core (src/policy, src/admission, src/text) does no I/O and knows no framework;
+// The pure core (src/policy, src/admission, src/text, src/webhooks) does no I/O and knows no framework;
 // only src/kube talks to the API server; nothing under src/ is test-only.
-const PURE_CORE = '^src/(policy|admission|text)/';
+const PURE_CORE = '^src/(policy|admission|text|webhooks)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {

@@ -9,18 +9,14 @@
 // Idempotent: a second run with the same flags changes no byte. The serving certificate is
 // issued again (same CA) when it is missing, unreadable, not from this CA, about to expire, or
 // for other names than those requested. Usage: node certs-scripts/make-certs.ts --help
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  certificateNotAfter,
-  createCertificateAuthority,
-  issueServingCertificate,
-  type PemKeyPair,
-} from '../src/tls/certificates.ts';
-import { canonicalDnsName, canonicalIp, describeSanDifference, readSubjectAltNames, type SubjectAltNames } from './sans.ts';
+import { authorityDue, canonicalSans, day, issueAuthority, issueServing, keyMatches, serviceDnsNames, servingRenewalReason } from '../src/tls/authority.ts';
+import { certificateNotAfter, type PemKeyPair } from '../src/tls/certificates.ts';
+import { canonicalDnsName, canonicalIp, type SubjectAltNames } from '../src/tls/subjectAltNames.ts';
 
 export const SERVICE_NAME = 'cordon-guard';
 export const SERVICE_NAMESPACE = 'cordon-guard';
@@ -46,12 +42,7 @@ export const WEBHOOK_TARGETS: readonly WebhookTarget[] = [
 export const CA_COMMON_NAME = 'cordon-guard-ca';
 export const SERVING_COMMON_NAME = `${SERVICE_NAME}.${SERVICE_NAMESPACE}.svc`;
 /** The names the API server may use for the Service; it calls `<service>.<namespace>.svc`. */
-export const DEFAULT_DNS_NAMES: readonly string[] = [
-  SERVICE_NAME,
-  `${SERVICE_NAME}.${SERVICE_NAMESPACE}`,
-  `${SERVICE_NAME}.${SERVICE_NAMESPACE}.svc`,
-  `${SERVICE_NAME}.${SERVICE_NAMESPACE}.svc.cluster.local`,
-];
+export const DEFAULT_DNS_NAMES: readonly string[] = serviceDnsNames(SERVICE_NAME, SERVICE_NAMESPACE);
 
 /** manifests/own-pki/certs of this repository (the own-pki overlay reads it), wherever the script is run from. */
 export const DEFAULT_OUT_DIR = fileURLToPath(new URL('../manifests/own-pki/certs', import.meta.url));
@@ -94,7 +85,6 @@ export interface MakeCertsResult {
   written: string[];
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function positiveInteger(text: string | undefined, fallback: number, flag: string, min: number): number {
@@ -154,9 +144,7 @@ export function parseMakeCertsArgs(argv: string[], cwd = process.cwd()): MakeCer
 
 /** The names a serving certificate must carry for these options, canonical and sorted. */
 export function requestedSans(options: Pick<MakeCertsOptions, 'dnsNames' | 'ipAddresses'>): SubjectAltNames {
-  const dnsNames = [...new Set([...DEFAULT_DNS_NAMES, ...options.dnsNames].map(canonicalDnsName))];
-  const ipAddresses = [...new Set(options.ipAddresses.map(canonicalIp))];
-  return { dnsNames: dnsNames.sort(), ipAddresses: ipAddresses.sort() };
+  return canonicalSans({ dnsNames: [...DEFAULT_DNS_NAMES, ...options.dnsNames], ipAddresses: options.ipAddresses });
 }
 
 const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -222,16 +210,6 @@ function writeIfChanged(path: string, content: string, mode: number): boolean {
   return changed;
 }
 
-function keyMatches(cert: X509Certificate, keyPem: string): boolean {
-  try {
-    return cert.checkPrivateKey(createPrivateKey(keyPem));
-  } catch {
-    return false;
-  }
-}
-
-const day = (date: Date): string => date.toISOString().slice(0, 10);
-
 /** Makes or keeps the CA and the serving certificate in options.outDir; see the file header. */
 export function ensureCertificates(options: MakeCertsOptions, now = new Date()): MakeCertsResult {
   const messages: string[] = [];
@@ -241,7 +219,6 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
     const near = relative(process.cwd(), path(name));
     return near === '' || near.startsWith('..') ? path(name) : near;
   };
-  const renewBeforeMs = options.renewBeforeDays * DAY_MS;
   mkdirSync(options.outDir, { recursive: true, mode: 0o700 });
 
   // The CA: kept while it lives; a half-present or mismatched one is the user's to sort out,
@@ -251,7 +228,7 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
   const caCertPem = readIfExists(path('ca.crt'));
   const caKeyPem = readIfExists(path('ca.key'));
   if (caCertPem === undefined && caKeyPem === undefined) {
-    ca = createCertificateAuthority(CA_COMMON_NAME, options.caValidityDays, now);
+    ca = issueAuthority(CA_COMMON_NAME, options.caValidityDays, now);
     caCreated = true;
     messages.push(`CA: created ${shown('ca.crt')} (valid until ${day(certificateNotAfter(ca.certPem))})`);
   } else if (caCertPem === undefined || caKeyPem === undefined) {
@@ -269,8 +246,8 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
     if (!caCert.ca) throw new Error(`${path('ca.crt')} is not a CA certificate; remove ca.crt and ca.key to make a new CA`);
     if (!keyMatches(caCert, caKeyPem)) throw new Error(`${path('ca.key')} does not belong to ${path('ca.crt')}; remove both to make a new CA`);
     const caNotAfter = certificateNotAfter(caCertPem);
-    if (caNotAfter.getTime() - now.getTime() < renewBeforeMs) {
-      ca = createCertificateAuthority(CA_COMMON_NAME, options.caValidityDays, now);
+    if (authorityDue(caCertPem, options.renewBeforeDays, now)) {
+      ca = issueAuthority(CA_COMMON_NAME, options.caValidityDays, now);
       caCreated = true;
       messages.push(
         `CA: the old one expires ${day(caNotAfter)}, within ${options.renewBeforeDays} days; created a new CA ${shown('ca.crt')} ` +
@@ -284,47 +261,27 @@ export function ensureCertificates(options: MakeCertsOptions, now = new Date()):
 
   // The serving certificate: why it must be issued again, if it must.
   const want = requestedSans(options);
-  const caCert = new X509Certificate(ca.certPem);
   const servingCertPem = readIfExists(path('tls.crt'));
   const servingKeyPem = readIfExists(path('tls.key'));
-  let reason: string | undefined;
-  if (servingCertPem === undefined || servingKeyPem === undefined) {
-    reason = 'there was none';
-  } else {
-    let cert: X509Certificate | undefined;
-    try {
-      cert = new X509Certificate(servingCertPem);
-    } catch {
-      reason = 'tls.crt is not a readable certificate';
-    }
-    if (cert !== undefined) {
-      const notAfter = certificateNotAfter(servingCertPem);
-      const sanDifference = describeSanDifference(readSubjectAltNames(servingCertPem), want);
-      if (caCreated || !cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) reason = 'it was not signed by the current CA';
-      else if (!keyMatches(cert, servingKeyPem)) reason = 'tls.key does not belong to tls.crt';
-      else if (notAfter.getTime() - now.getTime() < renewBeforeMs) {
-        reason = `it expires ${day(notAfter)}, within ${options.renewBeforeDays} days`;
-      } else if (sanDifference.length > 0) reason = `the names asked for differ (${sanDifference.join(' ')})`;
-    }
-  }
+  const reason = servingRenewalReason({
+    serving: { certPem: servingCertPem, keyPem: servingKeyPem },
+    authorities: [ca.certPem],
+    names: want,
+    renewBeforeDays: options.renewBeforeDays,
+    now,
+  });
 
   let serving: PemKeyPair;
   if (reason === undefined && servingCertPem !== undefined && servingKeyPem !== undefined) {
     serving = { certPem: servingCertPem, keyPem: servingKeyPem };
     messages.push(`serving certificate: kept ${shown('tls.crt')} (valid until ${day(certificateNotAfter(servingCertPem))})`);
   } else {
-    // Never outlive the CA: a chain stops verifying when its CA expires.
-    const caDaysLeft = (certificateNotAfter(ca.certPem).getTime() - now.getTime()) / DAY_MS;
-    const validityDays = Math.min(options.validityDays, caDaysLeft);
-    serving = issueServingCertificate(
-      ca,
-      { commonName: SERVING_COMMON_NAME, dnsNames: want.dnsNames, ipAddresses: want.ipAddresses, validityDays },
-      now,
-    );
+    const issued = issueServing(ca, { commonName: SERVING_COMMON_NAME, names: want, validityDays: options.validityDays }, now);
+    serving = issued.pair;
     const names = [...want.dnsNames, ...want.ipAddresses].join(', ');
     messages.push(
-      `serving certificate: issued ${shown('tls.crt')} because ${reason ?? 'there was none'} ` +
-        `(valid until ${day(certificateNotAfter(serving.certPem))}${validityDays < options.validityDays ? ", capped at the CA's expiry" : ''}; names: ${names})`,
+      `serving certificate: issued ${shown('tls.crt')} because ${reason?.text ?? 'there was none'} ` +
+        `(valid until ${day(certificateNotAfter(serving.certPem))}${issued.capped ? ", capped at the CA's expiry" : ''}; names: ${names})`,
     );
   }
 

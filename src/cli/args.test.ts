@@ -19,7 +19,13 @@ describe('serve flags that are refused', () => {
     ['a port in hex is refused', [...TLS, '--port', '0x10'], {}, /--port must be a port number/],
     ['a port above 65535 is refused', [...TLS, '--port', '65536'], {}, /--port must be a port number/],
     ['--self-signed with --tls-cert is refused', ['--self-signed', ...TLS], {}, /mutually exclusive/],
-    ['no TLS at all is refused', [], {}, /give both --tls-cert and --tls-key/],
+    ['no TLS at all is refused', [], {}, /give --tls-secret NAMESPACE\/NAME .*both --tls-cert and --tls-key/],
+    ['--tls-secret with --tls-cert is refused', ['--tls-secret', 'cordon-guard/cordon-guard-tls', ...TLS], {}, /--tls-secret, --tls-cert\/--tls-key and --self-signed are mutually exclusive/],
+    ['--tls-secret with --self-signed is refused', ['--tls-secret', 'cordon-guard/cordon-guard-tls', '--self-signed'], {}, /mutually exclusive/],
+    ['--tls-secret that is not NAMESPACE/NAME is refused', ['--tls-secret', 'cordon-guard-tls'], {}, /--tls-secret must be NAMESPACE\/NAME/],
+    ['--service without --tls-secret would be ignored', [...TLS, '--service', 'svc'], {}, /--service only applies with --tls-secret/],
+    ['--service that is no Service name is refused', ['--tls-secret', 'a/b', '--service', 'Bad.Name'], {}, /--service must be a Service name/],
+    ['--webhook-configuration that is no object name is refused', [...TLS, '--webhook-configuration', 'Bad'], {}, /--webhook-configuration must be an object name/],
     ['a policy file and a ConfigMap together are refused', [...TLS, '--policy-file', 'p', '--policy-configmap', 'a/b'], {}, /mutually exclusive/],
     ['a ConfigMap that is not NAMESPACE/NAME is refused', [...TLS, '--policy-configmap', 'Bad'], {}, /NAMESPACE\/NAME/],
     ['an unknown log level is refused', [...TLS, '--log-level', 'loud'], {}, /--log-level/],
@@ -51,6 +57,17 @@ describe('serve flags that are accepted', () => {
   it('--kubeconfig is accepted with a ConfigMap or with --events', () => {
     assert.equal(serve([...TLS, '--kubeconfig', 'kc', '--policy-configmap', 'cordon-guard/cordon-guard-policy']).kubeconfig, 'kc');
     assert.equal(serve([...TLS, '--kubeconfig', 'kc', '--events']).kubeconfig, 'kc');
+  });
+
+  it('--tls-secret names the Secret, in the namespace of the Service, whose name defaults to cordon-guard; CORDON_GUARD_TLS_SECRET too', () => {
+    assert.deepEqual(serve(['--tls-secret', 'cordon-guard/cordon-guard-tls']).tls, { kind: 'secret', namespace: 'cordon-guard', name: 'cordon-guard-tls', service: 'cordon-guard' });
+    assert.deepEqual(serve(['--service', 'guard'], { CORDON_GUARD_TLS_SECRET: 'ops/guard-tls' }).tls, { kind: 'secret', namespace: 'ops', name: 'guard-tls', service: 'guard' });
+    assert.equal(serve(['--tls-secret', 'a/b', '--kubeconfig', 'kc']).kubeconfig, 'kc');
+  });
+
+  it('--webhook-configuration defaults to cordon-guard', () => {
+    assert.equal(serve(TLS).webhookConfiguration, 'cordon-guard');
+    assert.equal(serve([...TLS, '--webhook-configuration', 'guard']).webhookConfiguration, 'guard');
   });
 
   it('--self-signed-ca-file is taken with --self-signed', () => {

@@ -10,7 +10,9 @@ export { UsageError };
 
 export const USAGE = `usage:
   cordon-guard serve [--host H] [--port 9443] [--metrics-port 8080]
-                     (--tls-cert FILE --tls-key FILE | --self-signed [--self-signed-ca-file FILE])
+                     (--tls-cert FILE --tls-key FILE | --self-signed [--self-signed-ca-file FILE]
+                      | --tls-secret NAMESPACE/NAME [--service cordon-guard])
+                     [--webhook-configuration cordon-guard]
                      [--client-ca FILE]
                      [--policy-file FILE | --policy-configmap NAMESPACE/NAME [--kubeconfig FILE]]
                      [--events | --no-events] [--drain-seconds 5] [--log-level info]
@@ -26,7 +28,13 @@ export interface ServeOptions {
   host: string;
   port: number;
   metricsPort: number;
-  tls: { kind: 'files'; certPath: string; keyPath: string } | { kind: 'self-signed'; caFile: string | undefined };
+  tls:
+    | { kind: 'files'; certPath: string; keyPath: string }
+    | { kind: 'self-signed'; caFile: string | undefined }
+    /** Self-managed: the pair in Secret NAMESPACE/NAME, its CA in NAME-ca, for Service `service` of that namespace. */
+    | { kind: 'secret'; namespace: string; name: string; service: string };
+  /** The Validating- and MutatingWebhookConfiguration whose caBundle and matchConditions serve keeps in step. */
+  webhookConfiguration: string;
   clientCaPath: string | undefined;
   policy: { kind: 'file'; path: string } | { kind: 'configmap'; namespace: string; name: string } | { kind: 'defaults' };
   kubeconfig: string | undefined;
@@ -54,6 +62,9 @@ const SERVE_FLAGS = {
   'tls-key': { type: 'string' },
   'self-signed': { type: 'boolean' },
   'self-signed-ca-file': { type: 'string' },
+  'tls-secret': { type: 'string' },
+  service: { type: 'string' },
+  'webhook-configuration': { type: 'string' },
   'client-ca': { type: 'string' },
   'policy-file': { type: 'string' },
   'policy-configmap': { type: 'string' },
@@ -88,6 +99,16 @@ function parseSeconds(text: string, name: string): number {
   return Number(text);
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+/** NAMESPACE/NAME of a namespaced object. */
+function parseObjectRef(text: string, flag: string): { namespace: string; name: string } {
+  const [namespace = '', name = '', ...rest] = text.split('/');
+  if (rest.length > 0 || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) throw new UsageError(`${flag} must be NAMESPACE/NAME, got ${JSON.stringify(text)}`);
+  return { namespace, name };
+}
+
 function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const { values } = parseArgs({ args, options: SERVE_FLAGS, strict: true, allowPositionals: false });
   const text = (flag: ServeFlag): string | undefined => {
@@ -114,11 +135,20 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const certPath = text('tls-cert');
   const keyPath = text('tls-key');
   const selfSigned = flag('self-signed') === true;
+  const tlsSecret = text('tls-secret');
+  const service = text('service');
+  if (tlsSecret !== undefined && (selfSigned || certPath !== undefined || keyPath !== undefined)) {
+    throw new UsageError('--tls-secret, --tls-cert/--tls-key and --self-signed are mutually exclusive: give one way to get the serving certificate');
+  }
+  if (tlsSecret === undefined && service !== undefined) throw new UsageError('--service only applies with --tls-secret (the names of the certificate it makes)');
+  if (service !== undefined && !DNS_LABEL.test(service)) throw new UsageError(`--service must be a Service name, got ${JSON.stringify(service)}`);
+  const webhookConfiguration = text('webhook-configuration') ?? 'cordon-guard';
+  if (!DNS_SUBDOMAIN.test(webhookConfiguration)) throw new UsageError(`--webhook-configuration must be an object name, got ${JSON.stringify(webhookConfiguration)}`);
   if (selfSigned && (certPath !== undefined || keyPath !== undefined)) {
     throw new UsageError('--self-signed and --tls-cert/--tls-key are mutually exclusive');
   }
-  if (!selfSigned && (certPath === undefined || keyPath === undefined)) {
-    throw new UsageError('give both --tls-cert and --tls-key, or --self-signed for local use');
+  if (tlsSecret === undefined && !selfSigned && (certPath === undefined || keyPath === undefined)) {
+    throw new UsageError('give --tls-secret NAMESPACE/NAME (certificates managed in the cluster), both --tls-cert and --tls-key, or --self-signed for local use');
   }
   if (!selfSigned && text('self-signed-ca-file') !== undefined) {
     throw new UsageError('--self-signed-ca-file only applies with --self-signed (with --tls-cert the CA is yours already)');
@@ -142,19 +172,21 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const drainSeconds = parseSeconds(text('drain-seconds') ?? '5', '--drain-seconds');
   const events = noEventsFlag ? false : eventsFlag ? true : flag('no-events') === true ? false : flag('events');
   const kubeconfig = text('kubeconfig');
-  if (kubeconfig !== undefined && policy.kind !== 'configmap' && events !== true) {
-    throw new UsageError('--kubeconfig is only used with --policy-configmap or --events; without them cordon-guard never calls the API server');
+  if (kubeconfig !== undefined && policy.kind !== 'configmap' && events !== true && tlsSecret === undefined) {
+    throw new UsageError('--kubeconfig is only used with --policy-configmap, --tls-secret or --events; without them cordon-guard never calls the API server');
   }
+  let tls: ServeOptions['tls'];
+  if (tlsSecret !== undefined) tls = { kind: 'secret', ...parseObjectRef(tlsSecret, '--tls-secret'), service: service ?? 'cordon-guard' };
+  else if (selfSigned || certPath === undefined || keyPath === undefined) tls = { kind: 'self-signed', caFile: text('self-signed-ca-file') };
+  else tls = { kind: 'files', certPath, keyPath };
 
   return {
     command: 'serve',
     host: text('host') ?? '0.0.0.0',
     port: parsePort(text('port') ?? '9443', '--port'),
     metricsPort: parsePort(text('metrics-port') ?? '8080', '--metrics-port'),
-    tls:
-      selfSigned || certPath === undefined || keyPath === undefined
-        ? { kind: 'self-signed', caFile: text('self-signed-ca-file') }
-        : { kind: 'files', certPath, keyPath },
+    tls,
+    webhookConfiguration,
     clientCaPath: text('client-ca'),
     policy,
     kubeconfig,

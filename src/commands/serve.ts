@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { ServeOptions } from '../cli/args.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { createMetrics } from '../observability/metrics.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import type { ClusterParts } from '../kube/cluster.ts';
 import { FilePolicySource } from '../sources/fileSource.ts';
 import type { PolicySource } from '../sources/policySource.ts';
@@ -16,6 +16,7 @@ import { createOpsServer } from '../server/opsServer.ts';
 import { Readiness } from '../server/readiness.ts';
 import type { PemKeyPair } from '../tls/certificates.ts';
 import { KeyPairWatcher } from '../tls/keyPairWatcher.ts';
+import type { SecretCertificateSource } from '../tls/secretSource.ts';
 import { capYoungGeneration } from '../runtime/youngGeneration.ts';
 
 /** How long in-flight requests get after the drain before connections are cut. */
@@ -28,7 +29,16 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return typeof address === 'object' && address !== null ? address.port : port;
 }
 
-async function servingPair(options: ServeOptions, logger: Logger): Promise<{ pair: PemKeyPair; watcher?: KeyPairWatcher; onRotate: (fn: (p: PemKeyPair) => void) => void }> {
+async function servingPair(
+  options: ServeOptions,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<{ pair: PemKeyPair; watcher?: KeyPairWatcher; source?: SecretCertificateSource; onRotate: (fn: (p: PemKeyPair) => void) => void }> {
+  if (options.tls.kind === 'secret') {
+    const source = (await import('../kube/selfManaged.ts')).secretCertificateSource({ kubeconfig: options.kubeconfig, tls: options.tls }, { logger, metrics });
+    await source.start();
+    return { pair: source.current(), source, onRotate: (fn) => source.onChange(fn) };
+  }
   if (options.tls.kind === 'self-signed') {
     // node-forge is only needed here.
     const { makeSelfSignedPair } = await import('../tls/selfSigned.ts');
@@ -57,7 +67,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const store = new PolicyStore({ logger, metrics });
   let draining = false;
 
-  const tls = await servingPair(options, logger);
+  const tls = await servingPair(options, logger, metrics);
   const clientCaPem = options.clientCaPath === undefined ? undefined : readFileSync(options.clientCaPath, 'utf8');
 
   // The API server is needed for a ConfigMap policy and for Events; a local run needs neither.
@@ -71,6 +81,17 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const source: PolicySource | undefined =
     options.policy.kind === 'file' ? new FilePolicySource({ path: options.policy.path, store, logger }) : cluster.source;
   if (source === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
+  // Its own webhook configurations: caBundle with --tls-secret, matchConditions whenever the policy can change its key.
+  const webhooks =
+    options.policy.kind === 'configmap' || tls.source !== undefined
+      ? (await import('../kube/selfManaged.ts')).webhookConfigurationSync(options, { store, logger, metrics, events })
+      : undefined;
+  const secretSource = tls.source;
+  if (secretSource !== undefined && webhooks !== undefined) {
+    webhooks.setCaBundle(secretSource.caBundle());
+    secretSource.onBundleChange((bundle) => webhooks.setCaBundle(bundle));
+    readiness.require(() => webhooks.notReadyBecause(secretSource.current().certPem));
+  }
 
   const app = createApp({
     policy: () => store.current(),
@@ -90,6 +111,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
   readiness.listening();
   logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port} (/validate /mutate)`);
   await source?.start();
+  // After the first policy read: the matchConditions must never fall back to the default key.
+  webhooks?.start();
   readiness.policyLoaded();
   logger.info({ policy: store.current().origin, generation: store.generation }, 'ready');
 
@@ -105,6 +128,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     await closed;
     clearTimeout(force);
     await tls.watcher?.stop();
+    await webhooks?.stop();
+    await tls.source?.stop();
     await source?.stop();
     await Promise.race([events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await new Promise((r) => ops.close(r));

@@ -20,6 +20,9 @@ export interface Metrics {
   eventsDropped: Counter;
   malformedRequests: Counter<'endpoint' | 'status'>;
   observerFailures: Counter<'endpoint'>;
+  webhookSyncFailures: Counter<'configuration'>;
+  certificateSyncFailures: Counter;
+  servingCertificateExpiry: Gauge;
   /** The requester label value, capped in cardinality. */
   requesterLabel(username: string): string;
 }
@@ -75,6 +78,22 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       name: 'cordon_guard_observer_failures_total',
       help: 'Answers sent whose log line, metrics or Event could not be recorded, by endpoint.',
       labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    webhookSyncFailures: new Counter({
+      name: 'cordon_guard_webhook_sync_failures_total',
+      help: "Failed attempts to keep a webhook configuration's caBundle and matchConditions in step with the CA and the policy, by configuration kind.",
+      labelNames: ['configuration'],
+      registers: [registry],
+    }),
+    certificateSyncFailures: new Counter({
+      name: 'cordon_guard_certificate_sync_failures_total',
+      help: 'Failed checks of the serving certificate and CA Secrets (--tls-secret); the certificate in use stays.',
+      registers: [registry],
+    }),
+    servingCertificateExpiry: new Gauge({
+      name: 'cordon_guard_serving_certificate_expiry_timestamp_seconds',
+      help: 'When the serving certificate in use expires (--tls-secret), in seconds since the epoch.',
       registers: [registry],
     }),
     requesterLabel(username) {

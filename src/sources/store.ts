@@ -14,6 +14,7 @@ export class PolicyStore {
   #rejected: { text: string; origin: string; result: PolicyParseResult } | undefined;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
+  readonly #listeners: Array<(policy: Policy) => void> = [];
 
   constructor(deps: { logger: Logger; metrics: Metrics; initial?: Policy }) {
     this.#logger = deps.logger;
@@ -23,6 +24,11 @@ export class PolicyStore {
 
   current(): Policy {
     return this.#policy;
+  }
+
+  /** Called with each policy that comes into force, after current() returns it. */
+  onChange(listener: (policy: Policy) => void): void {
+    this.#listeners.push(listener);
   }
 
   get generation(): number {
@@ -86,5 +92,6 @@ export class PolicyStore {
       },
       `policy from ${policy.origin} in force (generation ${this.#generation}, mode ${policy.mode})`,
     );
+    for (const listener of this.#listeners) listener(policy);
   }
 }

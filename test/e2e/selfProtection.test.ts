@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../testkit/wait.ts';
 import { startControlPlane, type ControlPlane, type Identity, type KubectlResult } from '../../testkit/e2e/controlPlane.ts';
-import { manifestsWithCertificates } from '../../testkit/e2e/inCluster.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { manifestsWithCertificates, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 
 const NS = ['-n', 'cordon-guard'];
 const POLICY = "ValidatingAdmissionPolicy 'cordon-guard-protect' with binding 'cordon-guard-protect' denied request: ";
@@ -184,6 +186,52 @@ describe('cordon-guard protects itself with a ValidatingAdmissionPolicy', { time
       assert.equal(webhook()?.clientConfig.caBundle, caBundle);
     }
     reapply(); // the CA of manifests/certs again
+  });
+
+  it("lets cordon-guard's own ServiceAccount change caBundle and the matchConditions' expressions of both webhook configurations, and nothing else", () => {
+    const kubeconfig = serviceAccountKubeconfig(cp);
+    const asCordonGuard = (args: string[], input?: string): KubectlResult => {
+      const result = spawnSync(join(cp.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    type Webhook = { clientConfig: { caBundle: string; service: { name: string } }; failurePolicy: string; matchConditions: { expression: string }[] };
+    type Configuration = { webhooks: Webhook[] };
+    // What serve does (src/kube/webhookConfigurations.ts): a GET, then a PUT of the object changed
+    // (RBAC: get and update). Raw: `kubectl replace -f` would also rewrite the last-applied annotation.
+    const replaced = (kind: string, change: (webhook: Webhook) => void): KubectlResult => {
+      const current = JSON.parse(asCordonGuard(['get', kind, 'cordon-guard', '-o', 'json']).stdout) as Configuration;
+      const [first] = current.webhooks;
+      assert.ok(first !== undefined);
+      change(first);
+      return asCordonGuard(['replace', '--raw', `/apis/admissionregistration.k8s.io/v1/${kind}s/cordon-guard`, '-f', '-'], JSON.stringify(current));
+    };
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nself-managed\n-----END CERTIFICATE-----\n').toString('base64');
+    for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
+      const webhook = (): Webhook | undefined => json<Configuration>(['get', kind, 'cordon-guard']).webhooks[0];
+      const expression = (webhook()?.matchConditions[0]?.expression ?? '').replaceAll('cordon-guard.io/maintenance', 'example.com/maintenance');
+      const allowed = replaced(kind, (w) => {
+        w.clientConfig.caBundle = caBundle;
+        const [condition] = w.matchConditions;
+        if (condition !== undefined) condition.expression = expression;
+      });
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(webhook()?.clientConfig.caBundle, caBundle);
+      assert.equal(webhook()?.matchConditions[0]?.expression, expression);
+      const failurePolicy = webhook()?.failurePolicy;
+      assertRefused(
+        replaced(kind, (w) => void (w.failurePolicy = failurePolicy === 'Fail' ? 'Ignore' : 'Fail')),
+        new RegExp(`^Error from server \\(Forbidden\\): ${kind}s\\.admissionregistration\\.k8s\\.io "cordon-guard" is forbidden: .*by "system:serviceaccount:cordon-guard:cordon-guard" refused: .* \\(cordon-guard itself may change only caBundle and the expressions of matchConditions\\); ask an admin`),
+      );
+      assertRefused(replaced(kind, (w) => void (w.clientConfig.service.name = 'evil')), /cordon-guard itself may change only caBundle and the expressions of matchConditions/);
+      // RBAC: neither patch nor delete is granted.
+      for (const args of [['delete', kind, 'cordon-guard'], ['patch', kind, 'cordon-guard', '--type=merge', '-p', '{"metadata":{"labels":{"x":"y"}}}']]) {
+        const result = asCordonGuard(args);
+        assert.equal(result.code, 1, args.join(' '));
+        assert.match(result.stderr, /is forbidden: User "system:serviceaccount:cordon-guard:cordon-guard" cannot (delete|patch) resource/);
+      }
+      assert.equal(webhook()?.failurePolicy, failurePolicy);
+    }
+    reapply(); // the CA and expressions of manifests/ again
   });
 
   for (const who of ['carol', 'admin'] as const) {

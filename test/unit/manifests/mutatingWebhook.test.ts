@@ -14,11 +14,18 @@ import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/cordonStamp.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
 import { stampChange } from '../../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../../src/policy/qualifiedName.ts';
+import { MUTATING_CONDITION, mutatingExpression } from '../../../src/webhooks/matchConditions.ts';
 import { requestOf } from '../../../testkit/requests.ts';
 import { EXAMPLE_REVIEWS, MANIFESTS, checkServiceOf, list, maintenanceAnnotation, mutating, obj, parseYamlValue, readJsonFile, str, validating } from '../../../testkit/manifests.ts';
 import { REQUESTERS, compileMatchCondition, cordoned, mutatePatches, mutates, nodeRequest, nodeStates, policies, realisticNodes, shouldMatch, show, varsOf } from './matchConditions.ts';
 
 describe('the MutatingWebhookConfiguration', () => {
+  test("its matchCondition is the one serve keeps in step: src/webhooks/matchConditions.ts's, for the policy's maintenanceAnnotation, byte for byte", () => {
+    const { matchConditions, expression } = mutating();
+    assert.equal(matchConditions[0]?.name, MUTATING_CONDITION);
+    assert.equal(expression, mutatingExpression(maintenanceAnnotation()));
+  });
+
   test('it has one webhook, cordon-owner.cordon-guard.io, which the certificate script gives the CA', () => {
     const { configuration, webhooks } = mutating();
     assert.equal(obj(configuration.metadata, 'metadata').name, WEBHOOK_CONFIGURATION_NAME);

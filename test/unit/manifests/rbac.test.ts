@@ -1,7 +1,14 @@
 // RBAC no wider than what cordon-guard calls.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { NAMESPACE, deploymentParts, list, obj, resources, serveOptions, type Json, type Obj, type Resource } from '../../../testkit/manifests.ts';
+import { caSecretName } from '../../../src/tls/secretSource.ts';
+import { parseCommandLine } from '../../../src/cli/args.ts';
+import { MANIFESTS, NAMESPACE, deploymentParts, list, obj, resources, serveOptions, type Json, type Obj, type Resource } from '../../../testkit/manifests.ts';
+
+/** The certificate flags the shipped Deployment runs serve with (self-managed certificates). */
+const SHIPPED_TLS = ['--tls-secret', 'cordon-guard/cordon-guard-tls'];
 
 const roles = (): Resource[] => resources().filter((r) => r.kind === 'Role' || r.kind === 'ClusterRole');
 const bindings = (): Resource[] => resources().filter((r) => r.kind === 'RoleBinding' || r.kind === 'ClusterRoleBinding');
@@ -22,17 +29,20 @@ describe('RBAC', () => {
     for (const role of roles()) assert.equal(role.doc.aggregationRule, undefined, `${role.name} aggregates nothing`);
   });
 
-  test('nothing grants access to Secrets, Nodes or any other resource than configmaps and events', () => {
+  test('nothing grants access to Nodes or any other resource than configmaps, events, secrets and the webhook configurations', () => {
     for (const { role, rule } of rules()) {
       for (const resource of list(rule.resources, 'resources')) {
-        assert.ok(['configmaps', 'events'].includes(String(resource)), `${role.name} grants ${String(resource)}`);
+        assert.ok(['configmaps', 'events', 'secrets', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'].includes(String(resource)), `${role.name} grants ${String(resource)}`);
       }
     }
   });
 
-  test('the grants are exactly what the code uses: its policy ConfigMap read and watched, events.k8s.io Events created and patched', () => {
+  test('the grants are exactly what the code uses: its policy ConfigMap read and watched, Events created and patched, its two Secrets read, created and patched, its two webhook configurations read and updated', () => {
     const policyRef = serveOptions().policy;
     assert.equal(policyRef.kind, 'configmap');
+    const shipped = parseCommandLine(['serve', ...SHIPPED_TLS], {});
+    assert.ok(shipped.command === 'serve' && shipped.tls.kind === 'secret');
+    const { tls, webhookConfiguration } = shipped;
     const grants = rules()
       .map(({ role, rule }) => ({
         kind: role.kind,
@@ -42,7 +52,7 @@ describe('RBAC', () => {
         resourceNames: rule.resourceNames,
         verbs: list(rule.verbs, 'verbs').map(String).sort(),
       }))
-      .sort((a, b) => a.kind.localeCompare(b.kind));
+      .sort((a, b) => `${a.kind} ${JSON.stringify(a.resources)} ${a.verbs.join()}`.localeCompare(`${b.kind} ${JSON.stringify(b.resources)} ${b.verbs.join()}`));
     assert.deepEqual(grants, [
       {
         kind: 'ClusterRole',
@@ -53,6 +63,14 @@ describe('RBAC', () => {
         verbs: ['create', 'patch'],
       },
       {
+        kind: 'ClusterRole',
+        namespace: undefined,
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+        resourceNames: [webhookConfiguration],
+        verbs: ['get', 'update'],
+      },
+      {
         kind: 'Role',
         namespace: policyRef.kind === 'configmap' ? policyRef.namespace : '?',
         apiGroups: [''],
@@ -60,7 +78,30 @@ describe('RBAC', () => {
         resourceNames: [policyRef.kind === 'configmap' ? policyRef.name : '?'],
         verbs: ['get', 'list', 'watch'],
       },
+      {
+        kind: 'Role',
+        namespace: tls.namespace,
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: undefined,
+        verbs: ['create'],
+      },
+      {
+        kind: 'Role',
+        namespace: tls.namespace,
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: [tls.name, caSecretName(tls.name)],
+        verbs: ['get', 'patch'],
+      },
     ]);
+  });
+
+  test('only Secret creation goes without resourceNames, because Kubernetes cannot restrict it by name, and the file says so', () => {
+    const unnamed = rules().filter(({ rule }) => rule.resourceNames === undefined && list(rule.resources, 'resources').includes('secrets'));
+    assert.deepEqual(unnamed.map(({ rule }) => rule.verbs), [['create']]);
+    const text = readFileSync(join(MANIFESTS, 'base', 'rbac.yaml'), 'utf8');
+    assert.match(text, /Kubernetes cannot restrict create by resourceNames/);
   });
 
   test("each binding gives one of these roles to cordon-guard's ServiceAccount and to nobody else", () => {

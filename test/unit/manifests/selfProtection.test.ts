@@ -14,6 +14,8 @@ import { MANIFESTS, NAMESPACE, kustomization, list, obj, parseYamlFile, resource
 const POLICY_FILE = 'protect-policy.yaml';
 const PARAMS_FILE = 'protect-admins-configmap.yaml';
 const CA_INJECTOR = 'system:serviceaccount:cert-manager:cert-manager-cainjector';
+/** cordon-guard's own ServiceAccount, which keeps caBundle and the matchConditions in step. */
+const SELF = 'system:serviceaccount:cordon-guard:cordon-guard';
 
 /** The policy that protects the objects, and the one that guards the creation of its params. */
 const POLICY = 'cordon-guard-protect';
@@ -141,6 +143,7 @@ const OUTSIDER: Requester = { username: 'mallory', groups: ['system:authenticate
 const SRE: Requester = { username: 'bob', groups: ['sre-oncall', 'system:authenticated'] };
 const INJECTOR: Requester = { username: CA_INJECTOR, groups: ['system:serviceaccounts', 'system:serviceaccounts:cert-manager', 'system:authenticated'] };
 const NO_GROUPS: Requester = { username: 'system:anonymous-ish' };
+const CORDON_GUARD: Requester = { username: SELF, groups: ['system:serviceaccounts', 'system:serviceaccounts:cordon-guard', 'system:authenticated'] };
 
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -362,7 +365,7 @@ describe('self-protection: who may write the protected objects', () => {
   test('anyone else is refused, each write, with a message that names the policy, the request and the way out', () => {
     for (const p of protectedObjects())
       for (const w of writesOf(p))
-        for (const who of [OUTSIDER, SRE, INJECTOR, NO_GROUPS]) {
+        for (const who of [OUTSIDER, SRE, INJECTOR, CORDON_GUARD, NO_GROUPS]) {
           const { policy, message } = denied(w.input(who), `${who.username}: ${w.what}`);
           assert.equal(policy, w.createsParams ? PARAMS_POLICY : POLICY, w.what);
           assert.ok(message.startsWith(`${policy}: `), message);
@@ -519,5 +522,73 @@ describe('self-protection: the CA injector and objects being deleted', () => {
     // Not being deleted: finalizers are as protected as the rest.
     const live = stored(named('Deployment', 'cordon-guard'), { finalizers: ['example.com/keep'] });
     deniedMessage(input('UPDATE', target, gc, { oldObject: live, object: edited(live, (c) => void delete obj(c.metadata, 'metadata').finalizers) }), 'finalizers of a live object');
+  });
+});
+
+describe("self-protection: cordon-guard's own ServiceAccount keeps its webhook configurations in step", () => {
+  const kinds = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'] as const;
+  const update = (kind: string, who: Requester, oldObject: Obj, object: Obj): PolicyInput => input('UPDATE', { kind, name: 'cordon-guard' }, who, { object, oldObject });
+  const firstCondition = (doc: Obj): Obj => obj(list(firstWebhook(doc).matchConditions, 'matchConditions')[0], 'matchCondition');
+  const rekeyed = (c: Obj): void => {
+    const condition = firstCondition(c);
+    condition.expression = str(condition.expression, 'expression').replaceAll('cordon-guard.io/maintenance', 'example.com/maintenance');
+  };
+
+  test('it may write its CA into caBundle and a new key into the matchConditions expressions, apart or together, on both configurations', () => {
+    for (const kind of kinds) {
+      const current = webhookConfiguration(kind);
+      const cases: Array<[string, Obj, Obj]> = [
+        ['a new CA', current, edited(current, (c) => void (clientConfigOf(c).caBundle = 'Q0EtMg=='))],
+        ['the first CA (none yet)', webhookConfiguration(kind, undefined), webhookConfiguration(kind)],
+        ['a new key', current, edited(current, rekeyed)],
+        ['a new CA and a new key', webhookConfiguration(kind, undefined), edited(webhookConfiguration(kind), rekeyed)],
+        ['the same (a no-op write)', current, edited(current, () => undefined)],
+      ];
+      for (const [what, oldObject, object] of cases) assertAllowed(update(kind, CORDON_GUARD, oldObject, object), `${kind}: ${what}`);
+    }
+  });
+
+  test('it may change nothing else of them, with or without caBundle and an expression, and the message says what it may', () => {
+    for (const kind of kinds) {
+      const current = webhookConfiguration(kind);
+      const changes: Array<[string, (c: Obj) => void]> = [
+        ['failurePolicy', (c) => void (firstWebhook(c).failurePolicy = firstWebhook(c).failurePolicy === 'Fail' ? 'Ignore' : 'Fail')],
+        ['the rules', (c) => void (firstWebhook(c).rules = [])],
+        ['the Service', (c) => void (obj(clientConfigOf(c).service, 'service').name = 'evil')],
+        ['a url', (c) => void (clientConfigOf(c).url = 'https://evil.example/validate')],
+        ["a matchCondition's name", (c) => void (firstCondition(c).name = 'renamed')],
+        ['a second matchCondition', (c) => void list(firstWebhook(c).matchConditions, 'matchConditions').push({ name: 'second', expression: 'false' })],
+        ['no matchConditions', (c) => void delete firstWebhook(c).matchConditions],
+        ['no matchCondition left', (c) => void (firstWebhook(c).matchConditions = [])],
+        ['a field a matchCondition may get later', (c) => void (firstCondition(c).somethingNew = 'x')],
+        ['a second webhook', (c) => void list(c.webhooks, 'webhooks').push({ ...structuredClone(firstWebhook(c)), name: 'second.cordon-guard.io' })],
+        ['a label', (c) => void (obj(obj(c.metadata, 'metadata').labels, 'labels').evil = 'yes')],
+      ];
+      for (const [what, change] of changes)
+        for (const alsoAllowed of [false, true]) {
+          const object = edited(current, (c) => {
+            change(c);
+            if (alsoAllowed && Array.isArray(c.webhooks)) {
+              clientConfigOf(c).caBundle = 'Q0EtMg==';
+              if (Array.isArray(firstWebhook(c).matchConditions) && list(firstWebhook(c).matchConditions, 'mc').length > 0) rekeyed(c);
+            }
+          });
+          const message = deniedMessage(update(kind, CORDON_GUARD, current, object), `${kind}: ${what}${alsoAllowed ? ' with caBundle and a new key' : ''}`);
+          assert.ok(message.includes(' (cordon-guard itself may change only caBundle and the expressions of matchConditions); '), message);
+        }
+      deniedMessage(input('DELETE', { kind, name: 'cordon-guard' }, CORDON_GUARD, { oldObject: current }), `${kind}: DELETE`);
+    }
+  });
+
+  test('the exception is for that ServiceAccount alone: the CA injector still may not change an expression, nor may another ServiceAccount', () => {
+    for (const kind of kinds) {
+      const current = webhookConfiguration(kind);
+      const object = edited(current, rekeyed);
+      for (const who of [INJECTOR, { username: 'system:serviceaccount:other:cordon-guard', groups: ['system:authenticated'] }, { username: `${SELF}-x` }])
+        deniedMessage(update(kind, who, current, object), `${kind}: ${who.username}`);
+    }
+    const policy = stored(named('ConfigMap', 'cordon-guard-policy'));
+    const target = { kind: 'ConfigMap', namespace: NAMESPACE, name: 'cordon-guard-policy' };
+    deniedMessage(input('UPDATE', target, CORDON_GUARD, { oldObject: policy, object: edited(policy, (c) => void (obj(c.data, 'data')['policy.yaml'] = 'mode: warn\n')) }), 'its own policy');
   });
 });

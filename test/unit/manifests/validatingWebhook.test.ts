@@ -14,6 +14,7 @@ import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/cordonStamp.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
 import { cordonStampMutation } from '../../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../../src/policy/qualifiedName.ts';
+import { VALIDATING_CONDITION, validatingExpression } from '../../../src/webhooks/matchConditions.ts';
 import { requestOf } from '../../../testkit/requests.ts';
 import {
   EXAMPLE_REVIEWS,
@@ -179,6 +180,29 @@ describe('the ValidatingWebhookConfiguration', () => {
     assert.equal(unparse(parse(rekeyed)), unparse(parse(expression)));
     const got = evalCel(example, { oldObject: { metadata: { annotations: { 'example.com/maintenance': '' } } }, object: { metadata: {} } });
     assert.equal(got, true, show(got));
+  });
+
+  test("its matchCondition is the one serve keeps in step: src/webhooks/matchConditions.ts's, for the policy's maintenanceAnnotation, byte for byte", () => {
+    const { matchConditions } = validating();
+    assert.equal(matchConditions[0]?.name, VALIDATING_CONDITION);
+    assert.equal(validating().expression, validatingExpression(maintenanceAnnotation()));
+  });
+
+  test('for another maintenance key, the expression serve writes sends the removals of that key and no longer those of the old one', () => {
+    const key = 'example.com/maintenance';
+    const match = compileMatchCondition(validatingExpression(key));
+    const states = [...nodeStates(key), ...nodeStates(maintenanceAnnotation())];
+    let removals = 0;
+    for (const oldObject of states) {
+      for (const object of states) {
+        const got = match(varsOf(nodeRequest('UPDATE', oldObject, object)));
+        assert.equal(got, shouldMatch(oldObject, object, key), `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}: ${show(got)}`);
+        if (got === true && !cordoned(oldObject) && underMaintenance(oldObject, key) && !underMaintenance(object, key)) removals++;
+      }
+    }
+    assert.ok(removals > 0);
+    const oldKeyOnly = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', annotations: { [maintenanceAnnotation()]: 'OPS-1' } } };
+    assert.equal(match(varsOf(nodeRequest('UPDATE', oldKeyOnly, { ...oldKeyOnly, metadata: { name: 'n1', annotations: {} } }))), false);
   });
 
   test('the expression is false, not an error, when there is no oldObject', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCertificateAuthority, issueServingCertificate } from '../src/tls/certificates.ts';
-import { canonicalIp, describeSanDifference, readSubjectAltNames } from './sans.ts';
+import { createCertificateAuthority, issueServingCertificate } from './certificates.ts';
+import { canonicalIp, describeSanDifference, readSubjectAltNames } from './subjectAltNames.ts';
 
 test('IP addresses get one spelling whatever way they were written', () => {
   assert.equal(canonicalIp('10.0.0.1'), '10.0.0.1');

@@ -1,0 +1,38 @@
+// What serve keeps in the cluster itself: the certificate Secrets (--tls-secret) and its own two
+// webhook configurations (caBundle, and matchConditions that follow the policy's
+// maintenanceAnnotation). Loaded only when serve talks to the API server.
+import type { ServeOptions } from '../cli/args.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { PolicyStore } from '../sources/store.ts';
+import { SecretCertificateSource } from '../tls/secretSource.ts';
+import { certificateSecrets } from './certificateSecrets.ts';
+import type { EventRecorder } from './eventRecorder.ts';
+import { loadKubeConfig } from './kubeConfig.ts';
+import { kubeRest } from './rest.ts';
+import { WebhookConfigurationSync } from './webhookConfigurations.ts';
+
+type SecretTls = Extract<ServeOptions['tls'], { kind: 'secret' }>;
+
+export function secretCertificateSource(options: { kubeconfig: string | undefined; tls: SecretTls }, deps: { logger: Logger; metrics: Metrics }): SecretCertificateSource {
+  const rest = kubeRest(loadKubeConfig(options.kubeconfig));
+  const { namespace, name, service } = options.tls;
+  return new SecretCertificateSource({ store: certificateSecrets(rest, namespace), namespace, name, service, logger: deps.logger, metrics: deps.metrics });
+}
+
+/** Follows the policy in force: a new maintenanceAnnotation is written into the matchConditions within seconds. */
+export function webhookConfigurationSync(
+  options: Pick<ServeOptions, 'kubeconfig' | 'webhookConfiguration'>,
+  deps: { store: PolicyStore; logger: Logger; metrics: Metrics; events: EventRecorder | undefined },
+): WebhookConfigurationSync {
+  const sync = new WebhookConfigurationSync({
+    rest: kubeRest(loadKubeConfig(options.kubeconfig)),
+    name: options.webhookConfiguration,
+    maintenanceAnnotation: deps.store.current().maintenanceAnnotation,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    events: deps.events,
+  });
+  deps.store.onChange((policy) => sync.setMaintenanceAnnotation(policy.maintenanceAnnotation));
+  return sync;
+}

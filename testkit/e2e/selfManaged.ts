@@ -1,0 +1,33 @@
+// cordon-guard with its certificates managed in the cluster (serve --tls-secret), as the shipped
+// Deployment runs it, but as a local process with a kubeconfig for its ServiceAccount.
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { startServe, type ServeProcess } from '../serveProcess.ts';
+
+const DIST_MAIN = join(new URL('../../', import.meta.url).pathname, 'dist', 'main.js');
+
+/** The flags of the shipped Deployment's certificate and policy, with a kubeconfig instead of the pod's token. */
+export function startSelfManaged(kubeconfig: string, extraArgs: string[] = []): Promise<ServeProcess> {
+  return startServe(
+    ['--tls-secret', 'cordon-guard/cordon-guard-tls', '--policy-configmap', 'cordon-guard/cordon-guard-policy', '--kubeconfig', kubeconfig, '--log-level', 'debug', '--drain-seconds', '0', ...extraArgs],
+    // No CA file: the CA is in the cluster.
+    { main: DIST_MAIN, ca: '', timeoutMs: 60_000 },
+  );
+}
+
+export interface Handshake {
+  authorized: boolean;
+  error: string | undefined;
+  fingerprint: string;
+}
+
+/** A TLS handshake with a new connection, verified against `ca` for `servername` as the API server verifies it. */
+export function handshake(port: number, ca: string, servername: string): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca, servername, rejectUnauthorized: false }, () => {
+      resolve({ authorized: socket.authorized, error: socket.authorizationError?.message, fingerprint: socket.getPeerX509Certificate()?.fingerprint256 ?? '' });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
