@@ -19,6 +19,9 @@ describe('the Deployment', () => {
     assert.deepEqual(volumes.map((v) => v.name), ['tmp']);
     assert.ok(!volumes.some((v) => v.secret !== undefined));
     assert.deepEqual(list(container.volumeMounts, 'volumeMounts').map((m) => obj(m, 'mount').mountPath), ['/tmp']);
+    const options = parseCommandLine(argvAfterScript(args), {});
+    assert.ok(options.command === 'serve');
+    assert.deepEqual(options.tls, { kind: 'secret', namespace: 'cordon-guard', name: 'cordon-guard-tls', service: 'cordon-guard' });
   });
 
   test('with the key pair from a Secret volume (own-pki, cert-manager), its args are a serve command line that src/cli/args.ts accepts, with the files and ports of this pod', () => {

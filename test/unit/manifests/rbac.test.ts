@@ -5,10 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { caSecretName } from '../../../src/tls/secretSource.ts';
 import { parseCommandLine } from '../../../src/cli/args.ts';
-import { MANIFESTS, NAMESPACE, deploymentParts, list, obj, resources, serveOptions, type Json, type Obj, type Resource } from '../../../testkit/manifests.ts';
-
-/** The certificate flags the shipped Deployment runs serve with (self-managed certificates). */
-const SHIPPED_TLS = ['--tls-secret', 'cordon-guard/cordon-guard-tls'];
+import { MANIFESTS, NAMESPACE, argvAfterScript, deploymentParts, list, obj, resources, serveOptions, type Json, type Obj, type Resource } from '../../../testkit/manifests.ts';
 
 const roles = (): Resource[] => resources().filter((r) => r.kind === 'Role' || r.kind === 'ClusterRole');
 const bindings = (): Resource[] => resources().filter((r) => r.kind === 'RoleBinding' || r.kind === 'ClusterRoleBinding');
@@ -40,7 +37,7 @@ describe('RBAC', () => {
   test('the grants are exactly what the code uses: its policy ConfigMap read and watched, Events created and patched, its two Secrets read, created and patched, its two webhook configurations read and updated', () => {
     const policyRef = serveOptions().policy;
     assert.equal(policyRef.kind, 'configmap');
-    const shipped = parseCommandLine(['serve', ...SHIPPED_TLS], {});
+    const shipped = parseCommandLine(argvAfterScript(deploymentParts().args), {});
     assert.ok(shipped.command === 'serve' && shipped.tls.kind === 'secret');
     const { tls, webhookConfiguration } = shipped;
     const grants = rules()
