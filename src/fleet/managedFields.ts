@@ -5,8 +5,14 @@
 // latest entry names whoever wrote last before it: that is never taken for the uncordoner.
 import { isPlainObject, ownField } from '../admission/json.ts';
 
-/** A node's managedFields entries on the node itself (not a subresource), as manager -> time. */
-export type ManagerTimes = Readonly<Record<string, string>>;
+/** A node's managedFields entries on the node itself (not a subresource), as manager -> time (ms). */
+export type ManagerTimes = Readonly<Record<string, number>>;
+
+/** An entry's time: a string on the wire, a Date once client-node has deserialized a list. */
+function timeOf(value: unknown): number | undefined {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
 
 function entries(managedFields: unknown): Record<string, unknown>[] {
   return Array.isArray(managedFields) ? managedFields.filter(isPlainObject) : [];
@@ -25,11 +31,11 @@ function onTheNodeItself(entry: Record<string, unknown>): boolean {
 
 /** Each manager's latest write on the node itself; a manager with Update and Apply entries keeps the later. */
 export function managerTimes(managedFields: unknown): ManagerTimes {
-  const times: Record<string, string> = {};
+  const times: Record<string, number> = {};
   for (const entry of entries(managedFields).filter(onTheNodeItself)) {
     const manager = managerOf(entry);
-    const time = ownField(entry, 'time');
-    if (manager === undefined || typeof time !== 'string') continue;
+    const time = timeOf(ownField(entry, 'time'));
+    if (manager === undefined || time === undefined) continue;
     const known = times[manager];
     if (known === undefined || time > known) times[manager] = time;
   }

@@ -49,7 +49,7 @@ describe('what the node watch keeps of a Node', () => {
       cordoned: true,
       maintenance: 'kernel, OPS-1',
       maintenanceSince: Date.parse('2026-11-28T06:00:00Z'),
-      managers: { 'kubectl-create': created.time, 'kubectl-cordon': cordon.time, 'kubectl-annotate': annotate.time },
+      managers: { 'kubectl-create': Date.parse(created.time), 'kubectl-cordon': Date.parse(cordon.time), 'kubectl-annotate': Date.parse(annotate.time) },
       uncordonedBy: undefined,
     });
   });
@@ -115,6 +115,12 @@ describe('who uncordoned a drifted node', () => {
     const before = cordonedVersion([created, cordon, annotate]);
     const after = record(node({ rv: '15', annotations: { [KEY]: 'r' }, managedFields: [created, annotate, upgraderLabel('2026-11-30T11:59:59Z')] }), { previous: before, consecutive: false });
     assert.equal(after.uncordonedBy, undefined);
+  });
+
+  it('times read from a list that client-node deserialized (Date objects) compare equal to the same times from a watch (strings)', () => {
+    const listed = cordonedVersion([created, cordon, annotate, { ...upgraderLabel('2026-11-29T00:00:00Z'), time: new Date('2026-11-29T00:00:00Z') }]);
+    const watched = record(node({ rv: '11', annotations: { [KEY]: 'r' }, managedFields: [created, annotate, upgraderLabel('2026-11-29T00:00:00Z')] }), { previous: listed, consecutive: true });
+    assert.equal(watched.uncordonedBy, undefined);
   });
 
   it('a server-side apply of unschedulable false owns the field, and is named even at a list', () => {
