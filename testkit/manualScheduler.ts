@@ -9,7 +9,7 @@ interface Timer {
 }
 
 /** Lets every pending promise callback (and the I/O-free chains they start) run. */
-export async function settle(): Promise<void> {
+async function settle(): Promise<void> {
   for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
