@@ -38,8 +38,8 @@ export interface LeaseClient {
 
 /** client-go's defaults (k8s.io/component-base/config/v1alpha1, LeaderElectionConfiguration). */
 export const LEASE_DURATION_MS = 15_000;
-export const RENEW_DEADLINE_MS = 10_000;
-export const RETRY_PERIOD_MS = 2000;
+const RENEW_DEADLINE_MS = 10_000;
+const RETRY_PERIOD_MS = 2000;
 /** client-go's JitterFactor while acquiring: each wait is retryPeriod * (1 + random * 1.2). */
 const JITTER_FACTOR = 1.2;
 
