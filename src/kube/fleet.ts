@@ -41,16 +41,16 @@ function holderIdentity(): string {
 export async function startFleet(deps: FleetDeps): Promise<Fleet> {
   const { kubeConfig, namespace, policy, logger, metrics, events } = deps;
   const scheduler = realScheduler;
-  let recordon: Recordon | undefined;
-  const watch = new NodeWatch({ client: nodeListWatchClient(kubeConfig), policy, logger, scheduler, onRecord: (record) => recordon?.sighted(record) });
+  // The callbacks run only once the parts are started, below: recordon is defined by then.
+  const watch = new NodeWatch({ client: nodeListWatchClient(kubeConfig), policy, logger, scheduler, onRecord: (record) => recordon.sighted(record) });
   const elector = new LeaderElector({
     client: leaseClient(kubeConfig, namespace),
     identity: holderIdentity(),
     logger,
     scheduler,
-    onStartedLeading: () => recordon?.healAll(),
+    onStartedLeading: () => recordon.healAll(),
   });
-  recordon = new Recordon({ writer: nodeWriter(kubeConfig), events, logger, recordons: metrics.recordons, policy, isLeader: () => elector.isLeader(), nodes: watch, scheduler });
+  const recordon = new Recordon({ writer: nodeWriter(kubeConfig), events, logger, recordons: metrics.recordons, policy, isLeader: () => elector.isLeader(), nodes: watch, scheduler });
   metrics.countNodesWith(() => watch.counts());
   logger.info({ identity: elector.identity, namespace }, 'node watch and leader election starting');
   recordon.start();

@@ -34,7 +34,7 @@ export interface ClusterRoleView {
   aggregationRule?: { clusterRoleSelectors?: LabelSelector[] } | undefined;
 }
 
-export interface SubjectRef {
+interface SubjectRef {
   kind: string;
   name: string;
   namespace?: string | undefined;
@@ -46,7 +46,7 @@ export interface ClusterRoleBindingView {
   subjects: SubjectRef[];
 }
 
-export type SubjectKind = 'User' | 'Group' | 'ServiceAccount';
+type SubjectKind = 'User' | 'Group' | 'ServiceAccount';
 
 /** One row; the JSON keys are a contract. A key without a value is null. */
 export interface Uncordoner {
