@@ -225,6 +225,18 @@ describe('leader election (client-go\'s algorithm)', () => {
     assert.equal(b.isLeader(), true);
   });
 
+  it('a leader renewing for an hour keeps no more than a few timers', async () => {
+    const scheduler = new ManualScheduler();
+    const lease = new FakeLease();
+    const a = elector(lease, scheduler);
+    a.start();
+    await scheduler.advance(3_600_000);
+    assert.equal(a.isLeader(), true);
+    assert.ok(scheduler.pending <= 2, `${scheduler.pending} timers pending`);
+    await a.stop();
+    assert.equal(scheduler.pending, 0);
+  });
+
   it('a stopped candidate writes nothing more', async () => {
     const scheduler = new ManualScheduler();
     const lease = new FakeLease();

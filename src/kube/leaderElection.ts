@@ -73,7 +73,7 @@ export class LeaderElector {
   #leading = false;
   #stopped = false;
   #round = 0;
-  #cancelTimers: (() => void)[] = [];
+  readonly #cancelTimers = new Set<() => void>();
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
@@ -98,14 +98,23 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const cancel of this.#cancelTimers) cancel();
-    this.#cancelTimers = [];
+    this.#cancelTimers.clear();
     const wasLeading = this.#leading;
     if (wasLeading) this.#stepDown('shutting down');
     if (wasLeading) await this.#release();
   }
 
-  #after(ms: number, fn: () => void): void {
-    this.#cancelTimers.push(this.#scheduler.after(ms, fn));
+  /** A timer that stop() cancels; it forgets itself once it has run. */
+  #after(ms: number, fn: () => void): () => void {
+    const cancel = this.#scheduler.after(ms, () => {
+      this.#cancelTimers.delete(cancel);
+      fn();
+    });
+    this.#cancelTimers.add(cancel);
+    return () => {
+      this.#cancelTimers.delete(cancel);
+      cancel();
+    };
   }
 
   async #acquire(): Promise<void> {
@@ -127,7 +136,7 @@ export class LeaderElector {
     if (this.#stopped || !this.#leading) return;
     const round = ++this.#round;
     let renewed = false;
-    this.#after(this.#renewDeadlineMs, () => {
+    const cancelDeadline = this.#after(this.#renewDeadlineMs, () => {
       if (round !== this.#round || renewed || !this.#leading) return;
       this.#stepDown(`could not renew the lease within ${this.#renewDeadlineMs} ms`);
       this.#after(this.#retryPeriodMs, () => void this.#acquire());
@@ -137,6 +146,7 @@ export class LeaderElector {
       if (this.#stopped || round !== this.#round || !this.#leading) return;
       if (ok) {
         renewed = true;
+        cancelDeadline();
         this.#after(this.#retryPeriodMs, () => this.#renewRound());
       } else {
         this.#after(this.#retryPeriodMs, () => {
