@@ -6,8 +6,10 @@ import type { LeaseClient, LeaseRecord, LeaseState } from './leaderElection.ts';
 /** The one Lease of cordon-guard's replicas, in its namespace (manifests/base/rbac-nodes.yaml). */
 export const LEADER_LEASE_NAME = 'cordon-guard-leader';
 
-function timeOf(value: Date | undefined): number {
-  return value === undefined ? 0 : value.getTime();
+/** client-node types MicroTime as a Date, but hands on the wire's string: read both. */
+function timeOf(value: unknown): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function stateOf(lease: V1Lease): LeaseState {

@@ -3,6 +3,7 @@
 // manifests/. cordon-guard serve answers the webhooks; the fleet parts run in their own processes
 // (testkit/e2e/fleetRunner.ts, src/kube/fleet.ts's startFleet), two of them for the replica cases.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -210,7 +211,9 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     upgraderUncordons('failover');
     restoreValidatingWebhook();
     const healed = await cordonedAgain('failover', LEASE_DURATION_MS + HEAL_WITHIN_MS + 5000);
-    const tookOver = Date.parse(String(other.logs.find((l) => l.msg === 'leader election: became the leader')?.time));
+    // Log lines reach stdout in batches, up to LOG_FLUSH_INTERVAL_MS after they are written.
+    const line = await waitFor('the survivor\'s leader line', () => other.logs.find((l) => l.msg === 'leader election: became the leader'));
+    const tookOver = Date.parse(String(line.time));
     console.log(`# failover: the survivor led ${tookOver - killed} ms and healed ${healed - killed} ms after the leader was killed (lease ${LEASE_DURATION_MS} ms)`);
     assert.ok(healed - killed <= LEASE_DURATION_MS + HEAL_WITHIN_MS, `${healed - killed} ms`);
     assert.equal(patchesBySelf('failover').length, 1);
@@ -218,7 +221,10 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
 
   it('least power: cordon-guard\'s own identity is refused when it uncordons a node or changes its labels', () => {
     maintenanceNode('fenced');
-    const kubectlAsSelf = (args: string[]) => cp.kubectl(['--kubeconfig', saKubeconfig, ...args]);
+    const kubectlAsSelf = (args: string[]) => {
+      const result = spawnSync(join(cp.binDir, 'kubectl'), ['--kubeconfig', saKubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 });
+      return { code: result.status, stderr: result.stderr };
+    };
     const uncordon = kubectlAsSelf(['patch', 'node', 'fenced', '-p', '{"spec":{"unschedulable":null}}']);
     assert.notEqual(uncordon.code, 0);
     assert.match(uncordon.stderr, /ValidatingAdmissionPolicy 'cordon-guard-node-writes' with binding 'cordon-guard-node-writes' denied request: cordon-guard-node-writes: UPDATE of node "fenced" by cordon-guard's own identity refused/);
