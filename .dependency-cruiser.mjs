@@ -29,6 +29,13 @@ export default {
       to: { path: '^src/', pathNot: PURE_CORE },
     },
     {
+      name: 'fleet-is-pure',
+      severity: 'error',
+      comment: 'src/fleet (what the node watch keeps and counts) is pure: no node:* modules, no frameworks; it reads the pure core and the start record.',
+      from: { path: '^src/fleet/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: '^src/(fleet|policy|admission|text)/|^src/plugin/startRecord\\.ts$' },
+    },
+    {
       name: 'only-kube-imports-client-node',
       severity: 'error',
       comment: 'Only src/kube/ talks to the API server.',

@@ -18,8 +18,8 @@ describe('the policy document', () => {
     const result = parsePolicyDocument('', 'test');
     assert.ok(result.ok);
     if (!result.ok) return;
-    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow } = result.policy;
-    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow }, DEFAULT_SETTINGS);
+    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow } = result.policy;
+    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow }, DEFAULT_SETTINGS);
   });
 
   it('the example in POLICY.md and examples/policy.yaml parse', () => {
@@ -44,6 +44,11 @@ describe('the policy document', () => {
     ['several documents are refused', 'mode: warn\n---\nmode: audit\n', /one YAML document/],
     ['a YAML syntax error is reported', 'mode: [enforce', /^YAML: /],
     ['duplicate keys are refused', 'mode: warn\nmode: audit', /^YAML: .*unique/],
+    ['recordon given as a string is refused', 'recordon: "yes"', /^recordon: .*boolean/],
+    ['a maintenanceMaxAge without a unit is refused, naming the key', 'maintenanceMaxAge: "72"', /^maintenanceMaxAge: "72" is not a duration/],
+    ['a maintenanceMaxAge in days is refused (units are h, m, s)', 'maintenanceMaxAge: 3d', /^maintenanceMaxAge: "3d" is not a duration/],
+    ['a maintenanceMaxAge of zero is refused', 'maintenanceMaxAge: 0h', /^maintenanceMaxAge: "0h" must be longer than zero/],
+    ['a maintenanceMaxAge given as a number is refused', 'maintenanceMaxAge: 72', /^maintenanceMaxAge: .*string/],
   ];
   for (const [name, text, pattern] of bad) {
     it(name, () => {
@@ -64,6 +69,14 @@ describe('the policy document', () => {
     assert.equal(result.policy.guardAllCordons, true);
     assert.equal(result.policy.maintenanceAnnotation, 'ops.example.com/maintenance');
     assert.equal(result.policy.origin, 'test');
+  });
+
+  it('recordon and maintenanceMaxAge come through, the duration in milliseconds', () => {
+    const result = parsePolicyDocument('recordon: true\nmaintenanceMaxAge: 1h30m', 'test');
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    assert.equal(result.policy.recordon, true);
+    assert.equal(result.policy.maintenanceMaxAge, 90 * 60_000);
   });
 });
 
@@ -132,8 +145,8 @@ describe('policy document errors and defaults', () => {
   it('the defaults in force without a good document fail closed for nodes under maintenance, and name their origin', () => {
     const policy = defaultPolicy();
     assert.equal(policy.origin, 'defaults');
-    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow } = policy;
-    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow }, DEFAULT_SETTINGS);
+    const { mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow } = policy;
+    assert.deepEqual({ mode, maintenanceAnnotation, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow }, DEFAULT_SETTINGS);
     const evaluation = evaluate(
       requestOf({ username: 'alice', oldObject: makeNode({ cordoned: true, annotations: MAINTENANCE }), object: makeNode({ cordoned: false, annotations: MAINTENANCE }) }),
       policy,

@@ -2,6 +2,7 @@
 // Errors name the key and the problem, so an operator can fix a bad edit from the log line.
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from './duration.ts';
 import { compilePatterns } from './pattern.ts';
 import { qualifiedNameProblems } from './qualifiedName.ts';
 import { DEFAULT_SETTINGS, MODES, type Policy, type PolicySettings } from './types.ts';
@@ -21,6 +22,19 @@ const documentSchema = z.strictObject({
   guardAllCordons: z.boolean().default(DEFAULT_SETTINGS.guardAllCordons),
   guardAnnotationRemoval: z.boolean().default(DEFAULT_SETTINGS.guardAnnotationRemoval),
   allowCordonOwner: z.boolean().default(DEFAULT_SETTINGS.allowCordonOwner),
+  recordon: z.boolean().default(DEFAULT_SETTINGS.recordon),
+  // A duration such as "72h", kept in milliseconds; null: never overdue.
+  maintenanceMaxAge: z
+    .string()
+    .nullable()
+    .default(null)
+    .transform((text, ctx) => {
+      if (text === null) return null;
+      const duration = parseDuration(text);
+      if (duration.ok) return duration.ms;
+      ctx.addIssue({ code: 'custom', message: duration.problem });
+      return z.NEVER;
+    }),
   allow: z
     .strictObject({ users: patternList, groups: patternList, serviceAccounts: patternList })
     .default({ users: [], groups: [], serviceAccounts: [] }),

@@ -63,6 +63,9 @@ const settings = fc.record<PolicySettings>({
   guardAllCordons: fc.boolean(),
   guardAnnotationRemoval: fc.boolean(),
   allowCordonOwner: fc.boolean(),
+  // Read by the node watch only, never by the engine.
+  recordon: fc.boolean(),
+  maintenanceMaxAge: fc.constant(null),
   allow: fc.record({
     users: fc.array(pattern, { maxLength: 3 }),
     groups: fc.array(pattern, { maxLength: 3 }),

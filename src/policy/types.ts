@@ -17,6 +17,10 @@ export interface PolicySettings {
   guardAnnotationRemoval: boolean;
   /** Under guardAllCordons, whoever cordoned a node (its cordon stamp) may uncordon it. */
   allowCordonOwner: boolean;
+  /** The leader cordons again a node under maintenance found schedulable (POLICY.md "Drift"). */
+  recordon: boolean;
+  /** Milliseconds after which a maintenance counts as overdue; null: never. */
+  maintenanceMaxAge: number | null;
   allow: AllowlistPatterns;
 }
 
@@ -37,6 +41,8 @@ export const DEFAULT_SETTINGS: PolicySettings = {
   guardAllCordons: false,
   guardAnnotationRemoval: false,
   allowCordonOwner: true,
+  recordon: false,
+  maintenanceMaxAge: null,
   allow: { users: [], groups: [], serviceAccounts: [] },
 };
 

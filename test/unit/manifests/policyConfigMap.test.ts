@@ -9,8 +9,8 @@ describe('the policy ConfigMap', () => {
   test('policy.yaml is a valid policy document at the defaults, with empty allow lists', () => {
     const result = policyResult();
     assert.ok(result.ok, result.ok ? '' : result.errors.join('; '));
-    const { mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow } = result.policy;
-    assert.deepEqual({ mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, allow }, DEFAULT_SETTINGS);
+    const { mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow } = result.policy;
+    assert.deepEqual({ mode, maintenanceAnnotation: key, guardAllCordons, guardAnnotationRemoval, allowCordonOwner, recordon, maintenanceMaxAge, allow }, DEFAULT_SETTINGS);
     assert.deepEqual(allow, { users: [], groups: [], serviceAccounts: [] });
   });
 
