@@ -17,7 +17,8 @@ endif
 
 POLICY ?= examples/policy.yaml
 RUN_DIR := $(CURDIR)/.tools/run
-IMAGE   ?= cordon-guard:0.1.0
+# The tag is package.json's version, the one `cordon-guard version` prints.
+IMAGE   ?= cordon-guard:$(shell node -p "require('./package.json').version")
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 

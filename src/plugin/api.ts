@@ -17,7 +17,7 @@ export interface RefusalEvent {
   count: number;
   /** RFC 3339: series.lastObservedTime, else eventTime. */
   lastSeen: string | undefined;
-  /** The requester as the recorder wrote it in the Event's annotation (cordon-guard 0.1.0 and later). */
+  /** The requester as the recorder wrote it in the Event's annotation; undefined on Events recorded before it did. */
   requester: string | undefined;
   note: string;
 }
