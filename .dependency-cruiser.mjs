@@ -43,6 +43,13 @@ export default {
       to: { path: '(^|/)node_modules/@kubernetes/client-node/' },
     },
     {
+      name: 'cli-and-plugin-load-no-logger',
+      severity: 'error',
+      comment: 'The command line and the plugin commands run without pino: the log levels live in src/observability/logLevels.ts.',
+      from: { path: '^src/(cli|plugin)/', pathNot: '\\.test\\.ts$' },
+      to: { path: ['(^|/)node_modules/pino/', '^src/observability/logger\\.ts$'] },
+    },
+    {
       name: 'src-is-not-test-code',
       severity: 'error',
       comment: 'Nothing under src/ depends on the test kit, tests or the bench.',

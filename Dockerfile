@@ -20,10 +20,10 @@ RUN npm run build \
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
-# A fixed ceiling on V8's young generation (2 x 16 MiB semi-spaces), from the first allocation.
-# `serve` keeps the same ceiling by itself however it is started (src/runtime/youngGeneration.ts);
-# the flag makes it hard in the image. Left to itself V8 doubles the new space under sustained
-# load, up to 128 MiB on Node 24 (bench/, `make bench`).
+# A ceiling on V8's young generation (2 x 16 MiB semi-spaces), from the first allocation. Where
+# Node sees no memory limit, V8 grows the new space under sustained load up to 128 MiB, and RSS
+# follows; under a limit (the Deployment's) it sizes it from the limit. The Deployment sets the
+# same NODE_OPTIONS (test/unit/manifests/image.test.ts checks that they agree).
 ENV NODE_OPTIONS="--max-semi-space-size=16"
 # Owned by root and not writable by the runtime user; the manifests also mount / read-only.
 COPY --from=build /app/package.json ./package.json

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../testkit/e2e/process.ts';
+import { deploymentNodeOptions } from '../testkit/manifests.ts';
 
 const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 
@@ -95,8 +96,8 @@ export async function startCordonGuard(
       '--log-level', options.logLevel ?? 'info',
       '--drain-seconds', '0',
     ],
-    // No NODE_OPTIONS: `serve` must hold its memory ceiling however it is started.
-    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+    // The V8 flags the Deployment runs it with, and no others.
+    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: deploymentNodeOptions() ?? '' } },
   );
   closeSync(logFd);
   const stderr: string[] = [];

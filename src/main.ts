@@ -1,57 +1,63 @@
 #!/usr/bin/env node
-// Entry point: parse the command line and run a command. Exit codes: 0 ok, 2 usage or bad input;
-// the plugin's start, end and list: 1 when the API server refused a step or the node is not found.
+// Entry point: parse the command line, run a command, exit with its code (src/cli/exitCodes.ts).
 import { text } from 'node:stream/consumers';
-import { USAGE, UsageError, parseCommandLine } from './cli/args.ts';
+import { UsageError, parseCommandLine, usageOf } from './cli/args.ts';
+import { EXIT, ClusterAccessError, UnreadableFileError } from './cli/exitCodes.ts';
+import { processIo } from './cli/io.ts';
 import { runCheck } from './commands/check.ts';
 import { runClusterCommand } from './plugin/clusterCommand.ts';
 import { runCulprits } from './plugin/culprits.ts';
+import { VERSION } from './version.ts';
 
-const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
-
-async function main(): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   let options;
   try {
-    options = parseCommandLine(process.argv.slice(2), process.env);
+    options = parseCommandLine(argv, process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`cordon-guard: ${err.message}\n\n${USAGE}\n`);
-    return 2;
+    processIo.stderr(`cordon-guard: ${err.message}\n\n${usageOf(argv[0])}\n`);
+    return EXIT.usage;
   }
   switch (options.command) {
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
+      processIo.stdout(`${usageOf(options.topic)}\n`);
+      return EXIT.ok;
+    case 'version':
+      processIo.stdout(`cordon-guard ${VERSION}\n`);
+      return EXIT.ok;
     case 'check':
-      return runCheck(options, {
-        stdout: (t) => process.stdout.write(t),
-        stderr: (t) => process.stderr.write(t),
-        readStdin: () => text(process.stdin),
-      });
+      return runCheck(options, { ...processIo, readStdin: () => text(process.stdin) });
     case 'serve': {
       // Loaded only here: express, pino and prom-client are slow to load, and the plugin's commands need none of them.
       const { runServe } = await import('./commands/serve.ts');
       await runServe(options);
-      return 0;
+      return EXIT.ok;
     }
     case 'start':
     case 'end':
     case 'list':
-      return runClusterCommand(options, io);
+      return runClusterCommand(options, processIo);
     case 'culprits':
-      return runCulprits(options, io);
+      return runCulprits(options, processIo);
   }
 }
 
-main().then(
+/** The exit code of a failure that no command turned into one. */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof UnreadableFileError) return EXIT.unreadableFile;
+  if (err instanceof ClusterAccessError) return EXIT.cluster;
+  return EXIT.refused;
+}
+
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    // System errors (a missing certificate file, a port in use) speak for themselves; others get a stack.
-    const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
-    const text = err instanceof Error ? (systemError ? err.message : (err.stack ?? err.message)) : String(err);
-    process.stderr.write(`cordon-guard: ${text}\n`);
-    process.exitCode = 1;
+    // Errors that say what went wrong (a missing file, a port in use) need no stack; others get one.
+    const plain = err instanceof UnreadableFileError || err instanceof ClusterAccessError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string');
+    const text = err instanceof Error ? (plain ? err.message : (err.stack ?? err.message)) : String(err);
+    processIo.stderr(`cordon-guard: ${text}\n`);
+    process.exitCode = exitCodeOf(err);
   },
 );

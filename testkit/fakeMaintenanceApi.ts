@@ -1,6 +1,7 @@
 // An API server for the plugin's unit tests: nodes with resourceVersions, JSON merge patches
 // with the resourceVersion precondition (409 when stale), and hooks to refuse a patch or to play
 // a concurrent writer.
+import type { CommandIo } from '../src/cli/io.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type Patched, type PolicyText, type RefusalEvent } from '../src/plugin/api.ts';
 
 interface StoredNode {
@@ -16,7 +17,8 @@ export class FakeMaintenanceApi implements MaintenanceApi {
   /** Every patch sent, applied or not. */
   readonly patches: { name: string; patch: MergePatch }[] = [];
   user: string | Error = 'admin';
-  policy: PolicyText = { kind: 'missing', origin: 'cordon-guard/cordon-guard-policy' };
+  /** The installed policy ConfigMap, at the defaults. */
+  policy: PolicyText = { kind: 'text', text: 'mode: enforce\n', origin: 'cordon-guard/cordon-guard-policy' };
   refusals: RefusalEvent[] | ApiError = [];
   /** Warning headers for every applied patch. */
   warnings: string[] = [];
@@ -88,7 +90,7 @@ export class FakeMaintenanceApi implements MaintenanceApi {
 }
 
 /** Collects what a command writes. */
-export function capturedIo(): { stdout: string[]; stderr: string[]; io: { stdout: (t: string) => void; stderr: (t: string) => void } } {
+export function capturedIo(): { stdout: string[]; stderr: string[]; io: CommandIo } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return { stdout, stderr, io: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) } };

@@ -241,11 +241,17 @@ function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
   return value;
 }
 
-/** The image's `ENV NODE_OPTIONS="..."`: the bench runs cordon-guard with the same V8 flags. */
-export function imageNodeOptions(text = dockerfile()): string {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(text);
-  if (match === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="..."');
-  return match[1] ?? '';
+/** The image's `ENV NODE_OPTIONS="..."`, or undefined when it sets none. */
+export function imageNodeOptions(text = dockerfile()): string | undefined {
+  return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(text)?.[1];
+}
+
+/** The container's NODE_OPTIONS in the Deployment, or undefined: the bench runs cordon-guard with the same. */
+export function deploymentNodeOptions(): string | undefined {
+  const { container } = deploymentParts();
+  const env = container.env === undefined ? [] : list(container.env, 'env').map((e) => obj(e, 'env var'));
+  const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return value === undefined ? undefined : str(value, 'NODE_OPTIONS');
 }
 
 export const entrypoint = lazy((): string[] => dockerfileExec('ENTRYPOINT'));

@@ -1,20 +1,19 @@
-// The admission server in-process over real TLS on a loopback port, for server tests.
-import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+// The webhook in-process over real TLS on loopback ports, wired as `serve` wires it
+// (src/server/webhook.ts), for server tests.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../src/observability/metrics.ts';
+import type { ViolationRecorder } from '../src/observability/violationRecorder.ts';
 import { PolicyStore } from '../src/sources/store.ts';
 import type { Policy } from '../src/policy/types.ts';
-import { createAnswerObserver, type AnswerObserver, type ViolationRecorder } from '../src/server/admissionObserver.ts';
-import { createAdmissionServer } from '../src/server/admissionServer.ts';
-import { createApp } from '../src/server/app.ts';
+import { createAnswerObserver, type AnswerObserver } from '../src/server/admissionObserver.ts';
+import { createWebhook, type Webhook } from '../src/server/webhook.ts';
+import { FixedSource } from '../src/tls/certificateSource.ts';
 import { makeSelfSignedPair } from '../src/tls/selfSigned.ts';
 import { LogCapture } from './logCapture.ts';
-import { readFileSync } from 'node:fs';
 
 export interface TestServer {
   url: string;
@@ -23,6 +22,7 @@ export interface TestServer {
   store: PolicyStore;
   metrics: Metrics;
   server: Server;
+  webhook: Webhook;
   close(): Promise<void>;
 }
 
@@ -32,27 +32,24 @@ export async function startTestServer(options: { policy?: Policy; events?: Viola
   const metrics = createMetrics({ defaultMetrics: false });
   const store = new PolicyStore({ logger, metrics, initial: options.policy });
   const { serving, caFile } = makeSelfSignedPair(join(mkdtempSync(join(tmpdir(), 'cg-test-')), 'ca.crt'));
-  const app = createApp({
-    policy: () => store.current(),
-    observe: options.observe ?? createAnswerObserver({ logger, metrics, events: options.events }),
-    now: options.now,
+  const webhook = createWebhook({
     logger,
     metrics,
+    store,
+    certificate: new FixedSource(serving),
+    observe: options.observe ?? createAnswerObserver({ logger, metrics, events: options.events }),
+    now: options.now,
+    limits: { timeouts: options.timeouts },
   });
-  const server = createAdmissionServer(app, { keyPair: serving, timeouts: options.timeouts });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { admission } = await webhook.start({ host: '127.0.0.1', port: 0, metricsPort: 0 });
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `https://127.0.0.1:${admission.port}`,
     ca: readFileSync(caFile, 'utf8'),
     logs,
     store,
     metrics,
-    server,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
+    server: webhook.admission,
+    webhook,
+    close: () => webhook.shutdown({ drainMs: 0, graceMs: 0 }),
   };
 }

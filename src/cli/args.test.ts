@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError, parseCommandLine, type ServeOptions } from './args.ts';
+import { USAGE, UsageError, parseCommandLine, usageOf, type ServeOptions } from './args.ts';
 
 const TLS = ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'];
 const serve = (args: string[], env: NodeJS.ProcessEnv = {}): ServeOptions => parseCommandLine(['serve', ...args], env) as ServeOptions;
@@ -78,7 +78,51 @@ describe('serve flags that are accepted', () => {
     const options = serve(TLS);
     assert.deepEqual(
       { host: options.host, port: options.port, metricsPort: options.metricsPort, drainSeconds: options.drainSeconds, logLevel: options.logLevel, policy: options.policy },
-      { host: '0.0.0.0', port: 9443, metricsPort: 8080, drainSeconds: 5, logLevel: 'info', policy: { kind: 'defaults' } },
+      { host: undefined, port: 9443, metricsPort: 8080, drainSeconds: 5, logLevel: 'info', policy: { kind: 'defaults' } },
     );
+  });
+});
+
+describe('help and version, as kubectl takes them', () => {
+  const helps: [string, string[], string | undefined][] = [
+    ['help alone is the whole usage', ['help'], undefined],
+    ['--help alone is the whole usage', ['--help'], undefined],
+    ['-h alone is the whole usage', ['-h'], undefined],
+    ['help COMMAND is that command\'s', ['help', 'serve'], 'serve'],
+    ['serve --help is serve\'s, whatever else is given', ['serve', '--port', 'x', '--help'], 'serve'],
+    ['check -h is check\'s', ['check', '-h'], 'check'],
+    ['start --help is start\'s, without a node', ['start', '--help'], 'start'],
+    ['end, list and culprits take --help too', ['culprits', '--help'], 'culprits'],
+    ['version --help is version\'s', ['version', '--help'], 'version'],
+  ];
+  for (const [says, argv, topic] of helps) {
+    it(`reads that ${says}`, () => assert.deepEqual(parseCommandLine(argv, {}), { command: 'help', topic }));
+  }
+
+  it('reads --help after -- as an argument, not a request for help', () => {
+    assert.throws(() => parseCommandLine(['list', '--', '--help'], {}), UsageError);
+  });
+
+  it('reads version and --version', () => {
+    assert.deepEqual(parseCommandLine(['version'], {}), { command: 'version' });
+    assert.deepEqual(parseCommandLine(['--version'], {}), { command: 'version' });
+    assert.throws(() => parseCommandLine(['version', 'now'], {}), UsageError);
+  });
+
+  it('refuses help on something that is not a command', () => {
+    assert.throws(() => parseCommandLine(['help', 'frobnicate'], {}), (err: unknown) => err instanceof UsageError && /not a command/.test(err.message));
+  });
+
+  it('the usage names every command, the cluster flags and the exit codes; one command\'s usage names only it', () => {
+    for (const command of ['serve', 'check', 'start', 'end', 'list', 'culprits', 'version', 'help']) assert.match(USAGE, new RegExp(`^  cordon-guard ${command} `, 'm'));
+    for (const code of [0, 1, 2, 3, 4, 5, 6]) assert.match(USAGE, new RegExp(`^  ${code}  \\S`, 'm'));
+    assert.match(USAGE, /--policy-configmap NAMESPACE\/NAME/);
+    const start = usageOf('start');
+    assert.match(start, /^ {2}cordon-guard start /m);
+    assert.doesNotMatch(start, /cordon-guard (serve|check|end|list|culprits) /);
+    assert.match(start, /CLUSTER FLAGS/);
+    assert.match(start, /^exit codes:/m);
+    assert.doesNotMatch(usageOf('culprits'), /CLUSTER FLAGS/);
+    assert.equal(usageOf('frobnicate'), USAGE);
   });
 });

@@ -1,31 +1,63 @@
 // The command line, a contract that tests outside this repository drive. Every serve flag has
 // an environment equivalent, CORDON_GUARD_<FLAG_IN_CAPS>; a flag wins over the environment.
 import { parseArgs } from 'node:util';
-import { isLogLevel } from '../observability/logger.ts';
-import type { LevelWithSilent } from 'pino';
-import { PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
+import { LOG_LEVELS, isLogLevel, type LogLevel } from '../observability/logLevels.ts';
+import { parseConfigMapRef } from './configMapRef.ts';
+import { EXIT_CODES_TEXT } from './exitCodes.ts';
+import { CLUSTER_FLAGS_USAGE, PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
 import { UsageError } from './usageError.ts';
 
 export { UsageError };
 
-export const USAGE = `usage:
-  cordon-guard serve [--host H] [--port 9443] [--metrics-port 8080]
+const SERVE_USAGE = `  cordon-guard serve [--host ADDRESS] [--port 9443] [--metrics-port 8080]
                      (--tls-cert FILE --tls-key FILE | --self-signed [--self-signed-ca-file FILE]
                       | --tls-secret NAMESPACE/NAME [--service cordon-guard])
                      [--webhook-configuration cordon-guard]
                      [--client-ca FILE]
                      [--policy-file FILE | --policy-configmap NAMESPACE/NAME [--kubeconfig FILE]]
                      [--events | --no-events] [--drain-seconds 5] [--log-level info]
-  cordon-guard check [--policy-file FILE] --review FILE|- [--mutate]
-                     (exit 0 allowed, 3 denied, 2 bad input; --mutate: the /mutate answer and its patch)
-${PLUGIN_USAGE}
+                     the admission webhook. --host: by default every address, IPv6 and IPv4
+                     (where the host has no IPv6, every IPv4 address). The files given are
+                     re-read when they change. Every flag can also be set in the environment
+                     as CORDON_GUARD_<FLAG>, e.g. CORDON_GUARD_PORT=9443,
+                     CORDON_GUARD_SELF_SIGNED=true; a flag wins over the environment`;
 
-Every serve flag can also be set in the environment as CORDON_GUARD_<FLAG>, e.g.
-CORDON_GUARD_PORT=9443, CORDON_GUARD_SELF_SIGNED=true, CORDON_GUARD_POLICY_FILE=policy.yaml.`;
+const CHECK_USAGE = `  cordon-guard check [--policy-file FILE] --review FILE|- [--mutate]
+                     the answer to one AdmissionReview, offline (--mutate: the /mutate answer
+                     and its patch)`;
+
+const VERSION_USAGE = `  cordon-guard version   (or --version)
+                     the version`;
+
+const HELP_USAGE = `  cordon-guard help      (or --help, -h; COMMAND --help for one command)`;
+
+const COMMAND_USAGE = { serve: SERVE_USAGE, check: CHECK_USAGE, ...PLUGIN_USAGE, version: VERSION_USAGE } as const;
+
+type CommandName = keyof typeof COMMAND_USAGE;
+
+function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMAND_USAGE, name);
+}
+
+/** Every command, its flags, and the exit codes. */
+export const USAGE = `usage:
+${Object.values(COMMAND_USAGE).join('\n')}
+${HELP_USAGE}
+${CLUSTER_FLAGS_USAGE}
+
+${EXIT_CODES_TEXT}`;
+
+/** One command's usage (with the cluster flags where it takes them) and the exit codes; for anything else, USAGE. */
+export function usageOf(command: string | undefined): string {
+  if (command === undefined || !isCommandName(command)) return USAGE;
+  const clusterFlags = command === 'start' || command === 'end' || command === 'list' ? `\n${CLUSTER_FLAGS_USAGE}` : '';
+  return `usage:\n${COMMAND_USAGE[command]}${clusterFlags}\n\n${EXIT_CODES_TEXT}`;
+}
 
 export interface ServeOptions {
   command: 'serve';
-  host: string;
+  /** undefined: every address, `::` dual-stack where the host has IPv6, else 0.0.0.0 (Node's default). */
+  host: string | undefined;
   port: number;
   metricsPort: number;
   tls:
@@ -41,7 +73,7 @@ export interface ServeOptions {
   /** Record violations as Events; on by default when cordon-guard can reach the API server. */
   events: boolean | undefined;
   drainSeconds: number;
-  logLevel: LevelWithSilent;
+  logLevel: LogLevel;
 }
 
 export interface CheckOptions {
@@ -52,7 +84,7 @@ export interface CheckOptions {
   mutate: boolean;
 }
 
-export type CliOptions = ServeOptions | CheckOptions | PluginOptions | { command: 'help' };
+export type CliOptions = ServeOptions | CheckOptions | PluginOptions | { command: 'help'; topic: CommandName | undefined } | { command: 'version' };
 
 const SERVE_FLAGS = {
   host: { type: 'string' },
@@ -161,14 +193,10 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   }
   let policy: ServeOptions['policy'] = { kind: 'defaults' };
   if (policyFile !== undefined) policy = { kind: 'file', path: policyFile };
-  if (policyConfigMap !== undefined) {
-    const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(policyConfigMap);
-    if (match === null) throw new UsageError(`--policy-configmap must be NAMESPACE/NAME, got ${JSON.stringify(policyConfigMap)}`);
-    policy = { kind: 'configmap', namespace: match[1] ?? '', name: match[3] ?? '' };
-  }
+  if (policyConfigMap !== undefined) policy = { kind: 'configmap', ...parseConfigMapRef(policyConfigMap, '--policy-configmap') };
 
   const logLevel = text('log-level') ?? 'info';
-  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const drainSeconds = parseSeconds(text('drain-seconds') ?? '5', '--drain-seconds');
   const events = noEventsFlag ? false : eventsFlag ? true : flag('no-events') === true ? false : flag('events');
   const kubeconfig = text('kubeconfig');
@@ -182,7 +210,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
 
   return {
     command: 'serve',
-    host: text('host') ?? '0.0.0.0',
+    host: text('host'),
     port: parsePort(text('port') ?? '9443', '--port'),
     metricsPort: parsePort(text('metrics-port') ?? '8080', '--metrics-port'),
     tls,
@@ -207,8 +235,15 @@ function parseCheck(args: string[]): CheckOptions {
   return { command: 'check', policyFile: values['policy-file'], reviewFile: values.review, mutate: values.mutate === true };
 }
 
+/** `--help` or `-h` among a command's arguments (before a `--`), as kubectl takes it anywhere. */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   const [command, ...rest] = argv;
+  if (command !== undefined && isCommandName(command) && asksForHelp(rest)) return { command: 'help', topic: command };
   try {
     switch (command) {
       case 'serve':
@@ -219,11 +254,19 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOpt
       case 'end':
       case 'list':
       case 'culprits':
-        return parsePluginCommand(command, rest);
+        return parsePluginCommand(command, rest, env);
+      case 'version':
+      case '--version':
+        if (rest.length > 0) throw new UsageError(`version takes no arguments, got ${JSON.stringify(rest[0])}`);
+        return { command: 'version' };
       case 'help':
       case '--help':
-      case '-h':
-        return { command: 'help' };
+      case '-h': {
+        const [topic, ...more] = rest;
+        if (topic !== undefined && !isCommandName(topic)) throw new UsageError(`no help for ${JSON.stringify(topic)}: not a command`);
+        if (more.length > 0) throw new UsageError(`help takes one COMMAND at most, got ${JSON.stringify(more[0])}`);
+        return { command: 'help', topic };
+      }
       default:
         throw new UsageError(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
     }

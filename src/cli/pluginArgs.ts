@@ -2,20 +2,29 @@
 // tests outside this repository drive: names, flags, exit codes and JSON keys stay as they are.
 import { parseArgs } from 'node:util';
 import { qualifiedNameProblems } from '../policy/qualifiedName.ts';
+import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
+import { parseConfigMapRef, type ConfigMapRef } from './configMapRef.ts';
 import { UsageError } from './usageError.ts';
 
-export const PLUGIN_USAGE = `  cordon-guard start NODE --reason TEXT [--annotation KEY]
-                     cordon NODE and put it under maintenance in one request
-  cordon-guard end NODE [--annotation KEY]
+/** Each plugin command's usage, as the full USAGE and `COMMAND --help` print it. */
+export const PLUGIN_USAGE = {
+  start: `  cordon-guard start NODE --reason TEXT [--annotation KEY] [CLUSTER FLAGS]
+                     cordon NODE and put it under maintenance in one request`,
+  end: `  cordon-guard end NODE [--annotation KEY] [CLUSTER FLAGS]
                      end the maintenance (its own request), then uncordon unless NODE was
-                     cordoned before start
-  cordon-guard list [-o table|json] [--annotation KEY]
-                     nodes that are cordoned or under maintenance, with refused uncordons
-  cordon-guard culprits --audit-log FILE [--node NAME] [-o table|json]
-                     who wrote spec.unschedulable, from an API server audit log (offline)
-  start, end and list also take --kubeconfig FILE and --context NAME (default: as kubectl);
-  as a kubectl plugin: kubectl cordon-guard COMMAND ... (exit 0 done, 1 refused by the API
-  server or node not found, 2 bad usage)`;
+                     cordoned before start`,
+  list: `  cordon-guard list [-o table|json] [--annotation KEY] [CLUSTER FLAGS]
+                     nodes that are cordoned or under maintenance, with refused uncordons`,
+  culprits: `  cordon-guard culprits --audit-log FILE [--node NAME] [-o table|json]
+                     who wrote spec.unschedulable, from an API server audit log (offline)`,
+} as const;
+
+export const CLUSTER_FLAGS_USAGE = `  CLUSTER FLAGS (start, end, list):
+    --kubeconfig FILE, --context NAME   the cluster and credentials, as kubectl finds them
+    --policy-configmap NAMESPACE/NAME   where cordon-guard reads its policy (default
+                     ${INSTALLED_POLICY_CONFIGMAP.namespace}/${INSTALLED_POLICY_CONFIGMAP.name}, or CORDON_GUARD_POLICY_CONFIGMAP), for its
+                     maintenanceAnnotation; --annotation KEY names the annotation instead
+  As a kubectl plugin: kubectl cordon-guard COMMAND ...`;
 
 type OutputFormat = 'table' | 'json';
 
@@ -23,6 +32,8 @@ interface ClusterFlags {
   /** Like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config. */
   kubeconfig: string | undefined;
   context: string | undefined;
+  /** Where to read the policy's maintenanceAnnotation: --policy-configmap, CORDON_GUARD_POLICY_CONFIGMAP, or the install's. */
+  policyConfigMap: ConfigMapRef;
 }
 
 export interface StartOptions extends ClusterFlags {
@@ -54,7 +65,18 @@ export interface CulpritsOptions {
 
 export type PluginOptions = StartOptions | EndOptions | ListOptions | CulpritsOptions;
 
-const CLUSTER_FLAGS = { kubeconfig: { type: 'string' }, context: { type: 'string' } } as const;
+const CLUSTER_FLAGS = { kubeconfig: { type: 'string' }, context: { type: 'string' }, 'policy-configmap': { type: 'string' } } as const;
+const POLICY_CONFIGMAP_ENV = 'CORDON_GUARD_POLICY_CONFIGMAP';
+
+function clusterFlags(values: { kubeconfig?: string; context?: string; 'policy-configmap'?: string }, env: NodeJS.ProcessEnv): ClusterFlags {
+  const fromEnv = env[POLICY_CONFIGMAP_ENV];
+  const ref = values['policy-configmap'] ?? (fromEnv === '' ? undefined : fromEnv);
+  return {
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    policyConfigMap: ref === undefined ? { ...INSTALLED_POLICY_CONFIGMAP } : parseConfigMapRef(ref, values['policy-configmap'] === undefined ? POLICY_CONFIGMAP_ENV : '--policy-configmap'),
+  };
+}
 const ANNOTATION_FLAG = { annotation: { type: 'string' } } as const;
 const OUTPUT_FLAG = { output: { type: 'string', short: 'o' } } as const;
 
@@ -85,23 +107,23 @@ function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positionals[0])}`);
 }
 
-export function parsePluginCommand(command: PluginOptions['command'], args: string[]): PluginOptions {
+export function parsePluginCommand(command: PluginOptions['command'], args: string[], env: NodeJS.ProcessEnv): PluginOptions {
   switch (command) {
     case 'start': {
       const { values, positionals } = parseArgs({ args, options: { reason: { type: 'string' }, ...ANNOTATION_FLAG, ...CLUSTER_FLAGS }, allowPositionals: true, strict: true });
       const node = nodeName('start', positionals);
       if (values.reason === undefined) throw new UsageError('start needs --reason TEXT (why the node is under maintenance, e.g. a ticket)');
       if (values.reason.trim() === '') throw new UsageError('start: --reason must not be empty');
-      return { command, node, reason: values.reason, annotation: annotationKey(values.annotation), kubeconfig: values.kubeconfig, context: values.context };
+      return { command, node, reason: values.reason, annotation: annotationKey(values.annotation), ...clusterFlags(values, env) };
     }
     case 'end': {
       const { values, positionals } = parseArgs({ args, options: { ...ANNOTATION_FLAG, ...CLUSTER_FLAGS }, allowPositionals: true, strict: true });
-      return { command, node: nodeName('end', positionals), annotation: annotationKey(values.annotation), kubeconfig: values.kubeconfig, context: values.context };
+      return { command, node: nodeName('end', positionals), annotation: annotationKey(values.annotation), ...clusterFlags(values, env) };
     }
     case 'list': {
       const { values, positionals } = parseArgs({ args, options: { ...OUTPUT_FLAG, ...ANNOTATION_FLAG, ...CLUSTER_FLAGS }, allowPositionals: true, strict: true });
       noPositionals('list', positionals);
-      return { command, output: outputFormat(values.output), annotation: annotationKey(values.annotation), kubeconfig: values.kubeconfig, context: values.context };
+      return { command, output: outputFormat(values.output), annotation: annotationKey(values.annotation), ...clusterFlags(values, env) };
     }
     case 'culprits': {
       const { values, positionals } = parseArgs({ args, options: { 'audit-log': { type: 'string' }, node: { type: 'string' }, ...OUTPUT_FLAG }, allowPositionals: true, strict: true });

@@ -7,14 +7,10 @@ import { defaultPolicy, parsePolicyDocument } from '../policy/document.ts';
 import { errorMessage } from '../text/errors.ts';
 import type { Policy } from '../policy/types.ts';
 import type { CheckOptions } from '../cli/args.ts';
+import { EXIT } from '../cli/exitCodes.ts';
+import type { CommandIo } from '../cli/io.ts';
 
-const EXIT_ALLOWED = 0;
-const EXIT_BAD_INPUT = 2;
-const EXIT_DENIED = 3;
-
-export interface CheckIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+interface CheckIo extends CommandIo {
   readStdin: () => Promise<string>;
 }
 
@@ -30,12 +26,12 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
       text = await readInput(options.policyFile, io);
     } catch (err) {
       io.stderr(`cordon-guard check: cannot read policy file: ${errorMessage(err)}\n`);
-      return EXIT_BAD_INPUT;
+      return EXIT.unreadableFile;
     }
     const parsed = parsePolicyDocument(text, `file ${options.policyFile}`);
     if (!parsed.ok) {
       io.stderr(`cordon-guard check: invalid policy ${options.policyFile}:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
-      return EXIT_BAD_INPUT;
+      return EXIT.usage;
     }
     policy = parsed.policy;
   }
@@ -45,12 +41,12 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
     reviewText = await readInput(options.reviewFile, io);
   } catch (err) {
     io.stderr(`cordon-guard check: cannot read review ${options.reviewFile}: ${errorMessage(err)}\n`);
-    return EXIT_BAD_INPUT;
+    return EXIT.unreadableFile;
   }
   const decoded = parseAdmissionReview(reviewText);
   if (!decoded.ok) {
     io.stderr(`cordon-guard check: invalid review ${options.reviewFile}: ${decoded.error}\n`);
-    return EXIT_BAD_INPUT;
+    return EXIT.usage;
   }
   const { apiVersion, request } = decoded.review;
   // The server's own answer function: `check` cannot answer otherwise than `serve`.
@@ -61,8 +57,8 @@ export async function runCheck(options: CheckOptions, io: CheckIo): Promise<numb
     const patch = [...(repair?.patch ?? []), ...result.mutation.patch];
     if (repair !== undefined) io.stderr(`${repair.evaluation.message}\nkept: ${repair.kept.join(', ')}\n`);
     io.stderr(patch.length === 0 ? 'no patch: not a cordon or uncordon, and nothing to repair\n' : `JSON Patch: ${JSON.stringify(patch)}\n`);
-    return EXIT_ALLOWED;
+    return EXIT.ok;
   }
-  if (result.judgement.decision === 'errored') return EXIT_BAD_INPUT;
-  return result.reply.allowed ? EXIT_ALLOWED : EXIT_DENIED;
+  if (result.judgement.decision === 'errored') return EXIT.usage;
+  return result.reply.allowed ? EXIT.ok : EXIT.denied;
 }

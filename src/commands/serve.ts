@@ -1,145 +1,115 @@
-// `cordon-guard serve`: wires the pieces together, listens, and shuts down gracefully.
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+// `cordon-guard serve`: makes the parts from the options, wires them (src/server/webhook.ts),
+// listens, and shuts down gracefully on SIGTERM.
 import type { ServeOptions } from '../cli/args.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
-import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { UnreadableFileError } from '../cli/exitCodes.ts';
 import type { ClusterParts } from '../kube/cluster.ts';
+import type { EventRecorder } from '../kube/eventRecorder.ts';
+import { createLogger, exitOnUncaughtException, logFatal, type Logger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { createAnswerObserver } from '../server/admissionObserver.ts';
+import { createWebhook, type Webhook } from '../server/webhook.ts';
 import { FilePolicySource } from '../sources/fileSource.ts';
 import type { PolicySource } from '../sources/policySource.ts';
 import { PolicyStore } from '../sources/store.ts';
-import { createAnswerObserver } from '../server/admissionObserver.ts';
-import { createAdmissionServer, rotateKeyPair } from '../server/admissionServer.ts';
-import { createApp } from '../server/app.ts';
-import { createOpsServer } from '../server/opsServer.ts';
-import { Readiness } from '../server/readiness.ts';
-import type { PemKeyPair } from '../tls/certificates.ts';
+import { FixedSource, type ClientCaSource, type ServingCertificateSource } from '../tls/certificateSource.ts';
+import { ClientCaWatcher } from '../tls/clientCaWatcher.ts';
 import { KeyPairWatcher } from '../tls/keyPairWatcher.ts';
-import type { SecretCertificateSource } from '../tls/secretSource.ts';
-import { capYoungGeneration } from '../runtime/youngGeneration.ts';
+import { errorMessage } from '../text/errors.ts';
 
-/** How long in-flight requests get after the drain before connections are cut. */
-const IN_FLIGHT_GRACE_MS = 10_000;
+/** How long the recorder gets to send the Events still queued at shutdown. */
+const EVENTS_FLUSH_MS = 2000;
 
-async function listen(server: Server, port: number, host: string): Promise<number> {
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : port;
+/** A file that cannot be read at start is its own exit code (6); a file read but unusable is not. */
+function readingFiles<T>(flags: string, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM', 'ENOTDIR'].includes(code)) {
+      throw new UnreadableFileError(`cannot read ${flags}: ${errorMessage(err)}`, { cause: err });
+    }
+    throw new Error(`${flags}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
-async function servingPair(
-  options: ServeOptions,
-  logger: Logger,
-  metrics: Metrics,
-): Promise<{ pair: PemKeyPair; watcher?: KeyPairWatcher; source?: SecretCertificateSource; onRotate: (fn: (p: PemKeyPair) => void) => void }> {
+async function servingCertificate(options: ServeOptions, logger: Logger, cluster: ClusterParts | undefined): Promise<ServingCertificateSource> {
   if (options.tls.kind === 'secret') {
-    const source = (await import('../kube/selfManaged.ts')).secretCertificateSource({ kubeconfig: options.kubeconfig, tls: options.tls }, { logger, metrics });
-    await source.start();
-    return { pair: source.current(), source, onRotate: (fn) => source.onChange(fn) };
+    if (cluster?.certificate === undefined) throw new Error('--tls-secret needs the API server, and no cluster connection was made');
+    return cluster.certificate;
   }
   if (options.tls.kind === 'self-signed') {
     // node-forge is only needed here.
     const { makeSelfSignedPair } = await import('../tls/selfSigned.ts');
     const { serving, caFile } = makeSelfSignedPair(options.tls.caFile);
-    logger.info({ caFile }, `self-signed certificate for localhost and 127.0.0.1; its CA is in ${caFile} (curl --cacert ${caFile})`);
-    return { pair: serving, onRotate: () => undefined };
+    logger.info({ caFile }, `self-signed certificate for localhost, 127.0.0.1 and ::1; its CA is in ${caFile} (curl --cacert ${caFile})`);
+    return new FixedSource(serving);
   }
-  let rotate: (pair: PemKeyPair) => void = () => undefined;
-  const watcher = new KeyPairWatcher({
-    certPath: options.tls.certPath,
-    keyPath: options.tls.keyPath,
+  const { certPath, keyPath } = options.tls;
+  return readingFiles('--tls-cert/--tls-key', () => new KeyPairWatcher({ certPath, keyPath, logger }));
+}
+
+function clientCa(options: ServeOptions, logger: Logger): ClientCaSource | undefined {
+  const path = options.clientCaPath;
+  return path === undefined ? undefined : readingFiles('--client-ca', () => new ClientCaWatcher({ path, logger }));
+}
+
+/** The parts from the options, wired; and the Event recorder, flushed at shutdown. */
+async function build(options: ServeOptions, logger: Logger): Promise<{ webhook: Webhook; events: EventRecorder | undefined }> {
+  const metrics = createMetrics();
+  const store = new PolicyStore({ logger, metrics });
+  // The API server is needed for a ConfigMap policy, for Events and for --tls-secret; a local run needs none.
+  const wantsEvents = options.events ?? options.policy.kind === 'configmap';
+  const cluster: ClusterParts | undefined =
+    options.policy.kind === 'configmap' || wantsEvents || options.tls.kind === 'secret'
+      ? await (await import('../kube/cluster.ts')).connectCluster(options, wantsEvents, { store, logger, metrics })
+      : undefined;
+  const events = cluster?.events;
+  if (events === undefined) logger.info('Kubernetes Events are off (no --policy-configmap or --events)');
+  const policy = options.policy;
+  const policySource: PolicySource | undefined = policy.kind === 'file' ? new FilePolicySource({ path: policy.path, store, logger }) : cluster?.source;
+  if (policySource === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
+
+  const webhook = createWebhook({
     logger,
-    onChange: (pair) => rotate(pair),
+    metrics,
+    store,
+    policySource,
+    certificate: await servingCertificate(options, logger, cluster),
+    clientCa: clientCa(options, logger),
+    observe: createAnswerObserver({ logger, metrics, events }),
+    companions: cluster?.companions,
+    readyWhen: cluster?.readyWhen,
   });
-  return { pair: watcher.current, watcher, onRotate: (fn) => (rotate = fn) };
+  return { webhook, events };
 }
 
 export async function runServe(options: ServeOptions): Promise<void> {
-  // Before any load: the memory ceiling must not depend on how the process was started.
-  capYoungGeneration();
   const logger = createLogger(options.logLevel);
+  exitOnUncaughtException(logger);
   // Last line of defence: a bug on some async path is logged, and the webhook keeps answering.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection; still serving'));
-  const metrics = createMetrics();
-  const readiness = new Readiness();
-  const store = new PolicyStore({ logger, metrics });
-  let draining = false;
 
-  const tls = await servingPair(options, logger, metrics);
-  const clientCaPem = options.clientCaPath === undefined ? undefined : readFileSync(options.clientCaPath, 'utf8');
-
-  // The API server is needed for a ConfigMap policy and for Events; a local run needs neither.
-  const wantsEvents = options.events ?? options.policy.kind === 'configmap';
-  const cluster: ClusterParts =
-    options.policy.kind === 'configmap' || wantsEvents
-      ? (await import('../kube/cluster.ts')).connectCluster(options, wantsEvents, { store, logger, metrics })
-      : { events: undefined, source: undefined };
-  const { events } = cluster;
-  if (events === undefined) logger.info('Kubernetes Events are off (no --policy-configmap or --events)');
-  const source: PolicySource | undefined =
-    options.policy.kind === 'file' ? new FilePolicySource({ path: options.policy.path, store, logger }) : cluster.source;
-  if (source === undefined) logger.warn('no --policy-file or --policy-configmap: the defaults are in force');
-  // Its own webhook configurations: caBundle with --tls-secret, matchConditions whenever the policy can change its key.
-  const webhooks =
-    options.policy.kind === 'configmap' || tls.source !== undefined
-      ? (await import('../kube/selfManaged.ts')).webhookConfigurationSync(options, { store, logger, metrics, events })
-      : undefined;
-  const secretSource = tls.source;
-  if (secretSource !== undefined && webhooks !== undefined) {
-    webhooks.setCaBundle(secretSource.caBundle());
-    secretSource.onBundleChange((bundle) => webhooks.setCaBundle(bundle));
-    readiness.require(() => webhooks.notReadyBecause(secretSource.current().certPem));
+  let built: Awaited<ReturnType<typeof build>>;
+  try {
+    built = await build(options, logger);
+    await built.webhook.start({ host: options.host, port: options.port, metricsPort: options.metricsPort });
+  } catch (err) {
+    logFatal(logger, err, `cannot start: ${errorMessage(err)}`);
+    throw err;
   }
-
-  const app = createApp({
-    policy: () => store.current(),
-    observe: createAnswerObserver({ logger, metrics, events }),
-    logger,
-    metrics,
-    isDraining: () => draining,
-  });
-  const server = createAdmissionServer(app, { keyPair: tls.pair, clientCaPem });
-  tls.onRotate((pair) => rotateKeyPair(server, pair, clientCaPem));
-  tls.watcher?.start();
-  const ops = createOpsServer({ metrics, readiness });
-
-  const metricsPort = await listen(ops, options.metricsPort, options.host);
-  logger.info({ port: metricsPort }, `health and metrics on http://${options.host}:${metricsPort} (/healthz /readyz /metrics)`);
-  const port = await listen(server, options.port, options.host);
-  readiness.listening();
-  logger.info({ port, clientCa: clientCaPem !== undefined }, `admission webhook on https://${options.host}:${port} (/validate /mutate)`);
-  await source?.start();
-  // After the first policy read: the matchConditions must never fall back to the default key.
-  webhooks?.start();
-  readiness.policyLoaded();
-  logger.info({ policy: store.current().origin, generation: store.generation }, 'ready');
+  const { webhook, events } = built;
 
   const shutdown = async (signal: string): Promise<void> => {
-    if (draining) return;
-    draining = true;
-    readiness.draining();
     logger.info({ signal, drainSeconds: options.drainSeconds }, `${signal}: not ready; serving for ${options.drainSeconds}s while endpoints update`);
-    await new Promise((r) => setTimeout(r, options.drainSeconds * 1000));
-    const closed = new Promise((r) => server.close(r));
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
-    await closed;
-    clearTimeout(force);
-    await tls.watcher?.stop();
-    await webhooks?.stop();
-    await tls.source?.stop();
-    await source?.stop();
-    await Promise.race([events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
-    await new Promise((r) => ops.close(r));
+    await webhook.shutdown({ drainMs: options.drainSeconds * 1000 });
+    await Promise.race([events?.flush(), new Promise((r) => setTimeout(r, EVENTS_FLUSH_MS).unref())]);
     logger.info('shut down cleanly');
     logger.flush();
   };
-
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
+        const draining = webhook.readiness.isDraining;
         // A second Ctrl-C is an impatient human; a repeated SIGTERM must not cut the drain short.
         if (draining && signal === 'SIGINT') process.exit(130);
         if (draining) return logger.info({ signal }, `${signal} again: already draining`);

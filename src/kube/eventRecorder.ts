@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Judgement } from '../policy/judge.ts';
 import { withinBytes } from '../text/text.ts';
-import type { ViolationRecorder } from '../server/admissionObserver.ts';
+import type { ViolationRecorder } from '../observability/violationRecorder.ts';
 
 export const REPORTING_CONTROLLER = 'cordon-guard.io/cordon-guard';
 /**

@@ -1,5 +1,5 @@
 // The plugin's API calls through @kubernetes/client-node: who am I (SelfSubjectReview), the policy
-// ConfigMap, nodes (get, list, merge patch) and cordon-guard's UncordonDenied Events.
+// ConfigMap, nodes (get, list, merge patch) and cordon-guard's refused-uncordon Events.
 import {
   ApiException,
   AuthenticationV1Api,
@@ -10,15 +10,24 @@ import {
   type EventsV1Event,
   type V1Node,
 } from '@kubernetes/client-node';
+import type { ConfigMapRef } from '../cli/configMapRef.ts';
+import { ClusterAccessError } from '../cli/exitCodes.ts';
+import { POLICY_CONFIGMAP_KEY } from '../install.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type PolicyText, type RefusalEvent } from '../plugin/api.ts';
+import { errorMessage } from '../text/errors.ts';
+import { VERSION } from '../version.ts';
 import { REPORTING_CONTROLLER, REQUESTER_ANNOTATION } from './eventRecorder.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
 
-const USER_AGENT = 'kubectl-cordon_guard/0.1.0';
 /** The name the API server records for the plugin's writes (managedFields, audit log). */
 const FIELD_MANAGER = 'kubectl-cordon_guard';
-const POLICY = { namespace: 'cordon-guard', name: 'cordon-guard-policy', key: 'policy.yaml' };
+const USER_AGENT = `${FIELD_MANAGER}/${VERSION}`;
 const EVENTS_NAMESPACE = 'default';
+/**
+ * The Events of an uncordon that did not happen: refused at /validate, or kept cordoned by
+ * /mutate in mode preserve (POLICY.md).
+ */
+const REFUSAL_REASONS = ['UncordonDenied', 'UncordonPrevented'];
 const PAGE = 500;
 
 /** The API server's Status, from the body of a refused request. */
@@ -36,11 +45,20 @@ function apiError(err: unknown): unknown {
   return new ApiError(code, reason, message);
 }
 
+/** An error and its causes on one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:6443`. */
+function oneLine(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) parts.push(errorMessage(e));
+  return parts.join(': ');
+}
+
+/** A refused request becomes an ApiError; no answer at all (connection, TLS) a ClusterAccessError. */
 async function call<T>(request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (err) {
-    throw apiError(err);
+    if (err instanceof ApiException) throw apiError(err);
+    throw new ClusterAccessError(oneLine(err), { cause: err });
   }
 }
 
@@ -73,7 +91,8 @@ function warningsOf(headers: Record<string, string>): string[] {
   return texts;
 }
 
-export function connectMaintenanceApi(options: { kubeconfig: string | undefined; context: string | undefined }): MaintenanceApi {
+export function connectMaintenanceApi(options: { kubeconfig: string | undefined; context: string | undefined; policyConfigMap: ConfigMapRef }): MaintenanceApi {
+  const policy = options.policyConfigMap;
   const config = loadKubeConfig(options.kubeconfig, options.context);
   const core = config.makeApiClient(CoreV1Api);
   const auth = config.makeApiClient(AuthenticationV1Api);
@@ -87,11 +106,11 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
       return username;
     },
     async policyText(): Promise<PolicyText> {
-      const origin = `${POLICY.namespace}/${POLICY.name}`;
+      const origin = `${policy.namespace}/${policy.name}`;
       try {
-        const configMap = await call(() => core.readNamespacedConfigMap({ namespace: POLICY.namespace, name: POLICY.name }, agent));
-        const text = configMap.data?.[POLICY.key];
-        return text === undefined ? { kind: 'unreadable', origin, why: `it has no key ${POLICY.key}` } : { kind: 'text', text, origin };
+        const configMap = await call(() => core.readNamespacedConfigMap({ namespace: policy.namespace, name: policy.name }, agent));
+        const text = configMap.data?.[POLICY_CONFIGMAP_KEY];
+        return text === undefined ? { kind: 'unreadable', origin, why: `it has no key ${POLICY_CONFIGMAP_KEY}` } : { kind: 'text', text, origin };
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         if (err.code === 404) return { kind: 'missing', origin };
@@ -118,22 +137,25 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
     },
     async listRefusals() {
       const found: RefusalEvent[] = [];
-      let token: string | undefined;
-      do {
-        const page = await call(() => events.listNamespacedEvent({ namespace: EVENTS_NAMESPACE, fieldSelector: 'reason=UncordonDenied', limit: PAGE, _continue: token }, agent));
-        for (const event of page.items) {
-          const refusal = refusalOf(event);
-          if (refusal !== undefined) found.push(refusal);
-        }
-        token = page.metadata?._continue;
-      } while (token !== undefined && token !== '');
+      // A field selector matches one value: one list per reason.
+      for (const reason of REFUSAL_REASONS) {
+        let token: string | undefined;
+        do {
+          const page = await call(() => events.listNamespacedEvent({ namespace: EVENTS_NAMESPACE, fieldSelector: `reason=${reason}`, limit: PAGE, _continue: token }, agent));
+          for (const event of page.items) {
+            const refusal = refusalOf(event);
+            if (refusal !== undefined) found.push(refusal);
+          }
+          token = page.metadata?._continue;
+        } while (token !== undefined && token !== '');
+      }
       return found;
     },
   };
 }
 
 function refusalOf(event: EventsV1Event): RefusalEvent | undefined {
-  if (event.reason !== 'UncordonDenied' || event.reportingController !== REPORTING_CONTROLLER || event.regarding?.kind !== 'Node') return undefined;
+  if (!REFUSAL_REASONS.includes(event.reason ?? '') || event.reportingController !== REPORTING_CONTROLLER || event.regarding?.kind !== 'Node') return undefined;
   const node = event.regarding.name;
   if (node === undefined) return undefined;
   return {

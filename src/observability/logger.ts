@@ -1,13 +1,8 @@
 // The pino logger is created once in main and passed down; nothing imports a global logger.
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './logLevels.ts';
 
 export type { Logger };
-
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export function isLogLevel(value: string): value is LevelWithSilent {
-  return (LOG_LEVELS as readonly string[]).includes(value);
-}
 
 /** Paths that may carry credentials; never logged, whatever a caller passes in. */
 export const REDACTED_PATHS = [
@@ -40,7 +35,7 @@ export function stdoutDestination(): DestinationStream {
   return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS });
 }
 
-export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -61,4 +56,26 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
  */
 export function forBuiltLines(logger: Logger): Logger {
   return logger.child({}, { redact: [] });
+}
+
+/**
+ * Logs `err` at fatal and writes out every buffered line at once, synchronously: the process is
+ * about to exit, and a line still waiting in the buffer would be lost.
+ */
+export function logFatal(logger: Logger, err: unknown, msg: string): void {
+  logger.fatal({ err }, msg);
+  const stream = (logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // The destination is gone (stdout closed): nothing more can be written.
+  }
+}
+
+/** The process's last words on a crash: the error logged at fatal and written out, then exit 1. */
+export function exitOnUncaughtException(logger: Logger): void {
+  process.on('uncaughtException', (err) => {
+    logFatal(logger, err, `uncaught exception, exiting: ${err.message}`);
+    process.exit(1);
+  });
 }

@@ -1,5 +1,6 @@
 // What the plugin's cluster commands need from the API server, as plain data. The real client is
 // src/kube/maintenanceClient.ts (client-node); tests use testkit/fakeMaintenanceApi.ts.
+import { EXIT } from '../cli/exitCodes.ts';
 
 export interface NodeView {
   name: string;
@@ -16,7 +17,7 @@ export interface RefusalEvent {
   count: number;
   /** RFC 3339: series.lastObservedTime, else eventTime. */
   lastSeen: string | undefined;
-  /** The requester as the recorder wrote it in the Event's annotation (cordon-guard 0.1.0 and later). */
+  /** The requester as the recorder wrote it in the Event's annotation; undefined on Events recorded before it did. */
   requester: string | undefined;
   note: string;
 }
@@ -50,6 +51,13 @@ export class ApiError extends Error {
     super(message);
     this.code = code;
     this.reason = reason;
+  }
+
+  /** 404: not found (the node); 401: cannot authenticate; anything else: refused (403, 409, 422...). */
+  exitCode(): number {
+    if (this.code === 404) return EXIT.notFound;
+    if (this.code === 401) return EXIT.cluster;
+    return EXIT.refused;
   }
 
   /** As kubectl prints it: `Error from server (Forbidden): ...`. */

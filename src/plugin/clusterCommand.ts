@@ -1,16 +1,17 @@
 // start, end and list: the commands that talk to the API server. The client (and
 // @kubernetes/client-node, slow to import) is loaded only for them, never for culprits.
 import type { EndOptions, ListOptions, StartOptions } from '../cli/pluginArgs.ts';
-import { errorMessage } from '../text/errors.ts';
+import { EXIT, ClusterAccessError } from '../cli/exitCodes.ts';
+import type { CommandIo } from '../cli/io.ts';
 import { ApiError, type MaintenanceApi } from './api.ts';
-import type { PluginIo } from './io.ts';
 import { runList } from './list.ts';
 import { runEnd, runStart } from './maintenance.ts';
 
-const EXIT_REFUSED = 1;
-
-/** Runs one command; a request the API server refused is printed as kubectl prints it, exit 1. */
-export async function runWithApi(options: StartOptions | EndOptions | ListOptions, api: MaintenanceApi, io: PluginIo): Promise<number> {
+/**
+ * Runs one command. A request the API server refused is printed as kubectl prints it, with its
+ * exit code (not found, unauthorized, refused); a cluster that cannot be reached, in one line.
+ */
+export async function runWithApi(options: StartOptions | EndOptions | ListOptions, api: MaintenanceApi, io: CommandIo): Promise<number> {
   try {
     switch (options.command) {
       case 'start':
@@ -21,26 +22,26 @@ export async function runWithApi(options: StartOptions | EndOptions | ListOption
         return await runList(options, api, io);
     }
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    io.stderr(`${err.kubectlText()}\n`);
-    return EXIT_REFUSED;
+    if (err instanceof ApiError) {
+      io.stderr(`${err.kubectlText()}\n`);
+      return err.exitCode();
+    }
+    if (!(err instanceof ClusterAccessError)) throw err;
+    io.stderr(`cordon-guard ${options.command}: ${err.message}\n`);
+    return EXIT.cluster;
   }
 }
 
-/** An error and its causes on one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:6443`. */
-function oneLine(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) parts.push(errorMessage(e));
-  return parts.join(': ');
-}
-
-export async function runClusterCommand(options: StartOptions | EndOptions | ListOptions, io: PluginIo): Promise<number> {
+export async function runClusterCommand(options: StartOptions | EndOptions | ListOptions, io: CommandIo): Promise<number> {
   const { connectMaintenanceApi } = await import('../kube/maintenanceClient.ts');
+  let api: MaintenanceApi;
   try {
-    return await runWithApi(options, connectMaintenanceApi(options), io);
+    api = connectMaintenanceApi(options);
   } catch (err) {
-    // No kubeconfig, an unknown context, an API server that cannot be reached: one line, as kubectl.
-    io.stderr(`cordon-guard ${options.command}: ${oneLine(err)}\n`);
-    return EXIT_REFUSED;
+    // No kubeconfig, an unknown context: one line, as kubectl says it.
+    if (!(err instanceof ClusterAccessError)) throw err;
+    io.stderr(`cordon-guard ${options.command}: ${err.message}\n`);
+    return EXIT.cluster;
   }
+  return runWithApi(options, api, io);
 }

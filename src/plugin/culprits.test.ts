@@ -36,7 +36,9 @@ describe('cordon-guard culprits', () => {
     const result = culprits(['--audit-log', join(FIXTURES, 'put.jsonl')]);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split('\n');
-    assert.match(lines[1] ?? '', /^TIME {3,}NODE {3,}USER {3,}USER-AGENT {3,}VERB {3,}UNSCHEDULABLE {3}CODE$/);
+    assert.match(lines[1] ?? '', /^AGE {3,}NODE {3,}USER {3,}USER-AGENT {3,}VERB {3,}UNSCHEDULABLE {3}CODE$/);
+    // The fixtures were recorded in the past: each change's age, in kubectl's short form.
+    assert.match(lines[2] ?? '', /^\d+[smhdy] +put +/);
     assert.match(result.stdout, /system:serviceaccount:kube-system:cluster-autoscaler +kubectl\/v1\.35\.4 \(linux\/amd64\) kubernetes\/unknown +update +false +200/);
     const header = lines.findIndex((l) => l.startsWith('USER '));
     assert.match(lines[header + 1] ?? '', /^system:serviceaccount:kube-system:cluster-autoscaler +put +1 +0$/);
@@ -75,15 +77,16 @@ describe('cordon-guard culprits', () => {
     assert.match(culprits(['--audit-log', file, '-o', 'json']).stderr, /^note: node "strategic-merge-patch": the log never shows who cordoned it/m);
   });
 
-  const usage: { says: string; args: string[]; stderr: RegExp }[] = [
-    { says: 'without --audit-log', args: [], stderr: /culprits needs --audit-log FILE/ },
-    { says: 'for an output format other than table or json', args: ['--audit-log', 'x', '-o', 'yaml'], stderr: /-o must be table or json/ },
-    { says: 'for a file that cannot be read', args: ['--audit-log', '/nonexistent/audit.log'], stderr: /cannot read audit log \/nonexistent\/audit\.log: ENOENT/ },
+  const failures: { says: string; args: string[]; code: number; stderr: RegExp }[] = [
+    { says: '2 (bad usage) without --audit-log', args: [], code: 2, stderr: /culprits needs --audit-log FILE/ },
+    { says: '2 (bad usage) for an output format other than table or json', args: ['--audit-log', 'x', '-o', 'yaml'], code: 2, stderr: /-o must be table or json/ },
+    { says: '6 (unreadable file) for a file that does not exist', args: ['--audit-log', '/nonexistent/audit.log'], code: 6, stderr: /cannot read audit log \/nonexistent\/audit\.log: ENOENT/ },
+    { says: '6 (unreadable file) for a directory', args: ['--audit-log', tmpdir()], code: 6, stderr: /cannot read audit log .*EISDIR/ },
   ];
-  for (const row of usage) {
-    it(`exits 2 ${row.says}`, () => {
+  for (const row of failures) {
+    it(`exits ${row.says}`, () => {
       const result = culprits(row.args);
-      assert.equal(result.code, 2);
+      assert.equal(result.code, row.code, result.stderr);
       assert.match(result.stderr, row.stderr);
       assert.equal(result.stdout, '');
     });

@@ -5,12 +5,12 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { CulpritsOptions } from '../cli/pluginArgs.ts';
 import { errorMessage } from '../text/errors.ts';
+import { age } from './age.ts';
 import { AuditLogReader, type AuditReport } from './auditLog.ts';
-import type { PluginIo } from './io.ts';
+import { EXIT } from '../cli/exitCodes.ts';
+import type { CommandIo } from '../cli/io.ts';
 import { formatTable } from './table.ts';
 
-const EXIT_DONE = 0;
-const EXIT_BAD_USAGE = 2;
 /** Malformed lines named one by one on stderr; the rest are counted. */
 const MALFORMED_NAMED = 20;
 
@@ -24,10 +24,10 @@ async function readAuditLog(path: string, options: { node?: string | undefined; 
   return reader.report();
 }
 
-function tables(report: AuditReport): string {
+function tables(report: AuditReport, now: Date): string {
   const changes = formatTable(
-    ['TIME', 'NODE', 'USER', 'USER-AGENT', 'VERB', 'UNSCHEDULABLE', 'CODE'],
-    report.changes.map((c) => [c.time, c.node, c.user, c.userAgent, c.verb, String(c.unschedulable), c.code]),
+    ['AGE', 'NODE', 'USER', 'USER-AGENT', 'VERB', 'UNSCHEDULABLE', 'CODE'],
+    report.changes.map((c) => [age(c.time, now), c.node, c.user, c.userAgent, c.verb, String(c.unschedulable), c.code]),
   );
   const suspects = formatTable(
     ['USER', 'NODES', 'UNCORDONS', 'REFUSED'],
@@ -43,7 +43,7 @@ function tables(report: AuditReport): string {
   return parts.join('\n');
 }
 
-export async function runCulprits(options: CulpritsOptions, io: PluginIo): Promise<number> {
+export async function runCulprits(options: CulpritsOptions, io: CommandIo, now: () => Date = () => new Date()): Promise<number> {
   let named = 0;
   let report: AuditReport;
   try {
@@ -56,7 +56,7 @@ export async function runCulprits(options: CulpritsOptions, io: PluginIo): Promi
     });
   } catch (err) {
     io.stderr(`cordon-guard culprits: cannot read audit log ${options.auditLog}: ${errorMessage(err)}\n`);
-    return EXIT_BAD_USAGE;
+    return EXIT.unreadableFile;
   }
   if (report.malformed > 0) {
     const more = report.malformed > MALFORMED_NAMED ? ` (the first ${MALFORMED_NAMED} named above)` : '';
@@ -66,7 +66,7 @@ export async function runCulprits(options: CulpritsOptions, io: PluginIo): Promi
     io.stdout(`${JSON.stringify({ changes: report.changes, suspects: report.suspects }, null, 2)}\n`);
     for (const note of report.notes) io.stderr(`note: ${note}\n`);
   } else {
-    io.stdout(tables(report));
+    io.stdout(tables(report, now()));
   }
-  return EXIT_DONE;
+  return EXIT.ok;
 }

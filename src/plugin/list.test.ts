@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeMaintenanceApi, capturedIo } from '../../testkit/fakeMaintenanceApi.ts';
 import { ApiError, type RefusalEvent } from './api.ts';
+import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
 import { runWithApi } from './clusterCommand.ts';
-import { listRows, requesterFromNote } from './list.ts';
+import { listRows, requesterFromNote, runList } from './list.ts';
 import { START_RECORD_ANNOTATION } from './startRecord.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const UPGRADER = 'system:serviceaccount:system-upgrade:system-upgrade';
-const list = (output: 'table' | 'json' = 'table') => ({ command: 'list' as const, output, annotation: undefined, kubeconfig: undefined, context: undefined });
+const list = (output: 'table' | 'json' = 'table') => ({ command: 'list' as const, output, annotation: undefined, kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED_POLICY_CONFIGMAP });
+/** Two hours and a half after worker-3's maintenance started. */
+const NOW = () => new Date('2026-11-28T08:30:00Z');
 const note = (node: string, user: string) => `cordon-guard denied uncordon of node ${JSON.stringify(node)} by ${JSON.stringify(user)}: node is under maintenance (${KEY}="fw"); ...`;
 
 function refusal(node: string, user: string, count: number, lastSeen: string, withAnnotation = true): RefusalEvent {
@@ -47,12 +50,12 @@ describe('cordon-guard list', () => {
     ]);
   });
 
-  it('prints aligned columns by default', async () => {
+  it('prints aligned columns by default, with the maintenance\'s AGE as kubectl prints ages', async () => {
     const { io, stdout } = capturedIo();
-    assert.equal(await runWithApi(list(), cluster(), io), 0);
+    assert.equal(await runList(list(), cluster(), io, NOW), 0);
     const lines = stdout.join('').split('\n');
-    assert.match(lines[0] ?? '', /^NAME {5,}CORDONED {3}REASON {3,}SINCE {3,}STARTED-BY {3}CORDONED-BY {3}REFUSED {3}LAST-REFUSED-BY$/);
-    assert.match(lines[2] ?? '', /^worker-3 +true +kernel 6\.8 upgrade, OPS-4411 +2026-11-28T06:00:00Z +admin +admin +4 +mallory$/);
+    assert.match(lines[0] ?? '', /^NAME {5,}CORDONED {3}REASON {3,}AGE {3,}STARTED-BY {3}CORDONED-BY {3}REFUSED {3}LAST-REFUSED-BY$/);
+    assert.match(lines[2] ?? '', /^worker-3 +true +kernel 6\.8 upgrade, OPS-4411 +2h +admin +admin +4 +mallory$/);
     assert.match(lines[3] ?? '', /^worker-4 +false +by hand +<none> +<none> +<none> +0 +<none>$/);
     const column = (lines[0] ?? '').indexOf('REFUSED');
     assert.ok(lines.slice(1, 4).every((l) => l.slice(column).match(/^\d/)), 'the columns line up');
@@ -94,6 +97,8 @@ describe('cordon-guard list', () => {
     { says: 'a warn-mode note', note: 'cordon-guard would deny uncordon of node "n" by "bob": ...', requester: 'bob' },
     { says: 'a quoted name with escapes', note: note('n', 'we\\ird"name'), requester: 'we\\ird"name' },
     { says: 'an InvalidPolicy note', note: 'cordon-guard kept the last good policy: policy.yaml is invalid: mode', requester: undefined },
+    { says: 'a preserve-mode note (UncordonPrevented)', note: 'cordon-guard kept node "n" cordoned: "bob" may not uncordon it, and the rest of the write was applied; ...', requester: 'bob' },
+    { says: 'a preserve-mode note that kept the maintenance too', note: 'cordon-guard kept node "n" cordoned and under maintenance: "bob" may not uncordon it, and ...', requester: 'bob' },
     { says: 'an annotation-removal denial', note: 'cordon-guard denied removal of the maintenance annotation from node "n" by "bob": ...', requester: undefined },
   ];
   for (const row of notes) {

@@ -1,10 +1,12 @@
 // `cordon-guard list`: every node that is cordoned or under maintenance, with who started the
 // maintenance and when (the start record), who cordoned it (the cordon stamp) and how many
-// uncordons cordon-guard refused on it (its UncordonDenied Events).
+// uncordons cordon-guard refused on it (its UncordonDenied and UncordonPrevented Events).
 import type { ListOptions } from '../cli/pluginArgs.ts';
 import { readStamp } from '../policy/cordonStamp.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type RefusalEvent } from './api.ts';
-import type { PluginIo } from './io.ts';
+import { EXIT } from '../cli/exitCodes.ts';
+import type { CommandIo } from '../cli/io.ts';
+import { age } from './age.ts';
 import { maintenanceKey } from './maintenanceKey.ts';
 import { readStartRecord } from './startRecord.ts';
 import { formatTable } from './table.ts';
@@ -23,12 +25,18 @@ export interface ListRow {
 }
 
 const QUOTED = '"(?:[^"\\\\]|\\\\.)*"';
-/** M of POLICY.md: `cordon-guard denied uncordon of node "N" by "U": ...`. */
-const NOTE = new RegExp(`^cordon-guard (?:denied|would deny) uncordon of node ${QUOTED} by (${QUOTED}):`);
+/**
+ * M of POLICY.md, `cordon-guard denied uncordon of node "N" by "U": ...`, and M' of mode
+ * preserve, `cordon-guard kept node "N" cordoned: "U" may not uncordon it, ...`.
+ */
+const NOTES = [
+  new RegExp(`^cordon-guard (?:denied|would deny) uncordon of node ${QUOTED} by (${QUOTED}):`),
+  new RegExp(`^cordon-guard kept node ${QUOTED} cordoned(?: and under maintenance)?: (${QUOTED}) may not uncordon it`),
+];
 
 /** The requester named in an Event's note, for Events written before the requester annotation. */
 export function requesterFromNote(note: string): string | undefined {
-  const quoted = NOTE.exec(note)?.[1];
+  const quoted = NOTES.map((pattern) => pattern.exec(note)?.[1]).find((q) => q !== undefined);
   if (quoted === undefined) return undefined;
   try {
     return JSON.parse(quoted) as string;
@@ -68,7 +76,7 @@ export function listRows(nodes: readonly NodeView[], refusals: readonly RefusalE
     });
 }
 
-export async function runList(options: ListOptions, api: MaintenanceApi, io: PluginIo): Promise<number> {
+export async function runList(options: ListOptions, api: MaintenanceApi, io: CommandIo, now: () => Date = () => new Date()): Promise<number> {
   const key = await maintenanceKey(options.annotation, api, io);
   const nodes = await api.listNodes();
   let refusals: RefusalEvent[] | undefined;
@@ -81,17 +89,18 @@ export async function runList(options: ListOptions, api: MaintenanceApi, io: Plu
   const rows = listRows(nodes, refusals, key);
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
-    return 0;
+    return EXIT.ok;
   }
   if (rows.length === 0) {
     io.stdout('No nodes are cordoned or under maintenance.\n');
-    return 0;
+    return EXIT.ok;
   }
+  const at = now();
   io.stdout(
     formatTable(
-      ['NAME', 'CORDONED', 'REASON', 'SINCE', 'STARTED-BY', 'CORDONED-BY', 'REFUSED', 'LAST-REFUSED-BY'],
-      rows.map((r) => [r.name, r.cordoned, r.reason, r.since, r.startedBy, r.cordonedBy, r.refusedUncordons ?? 'unknown', r.lastRefusedBy]),
+      ['NAME', 'CORDONED', 'REASON', 'AGE', 'STARTED-BY', 'CORDONED-BY', 'REFUSED', 'LAST-REFUSED-BY'],
+      rows.map((r) => [r.name, r.cordoned, r.reason, r.since === null ? null : age(r.since, at), r.startedBy, r.cordonedBy, r.refusedUncordons ?? 'unknown', r.lastRefusedBy]),
     ),
   );
-  return 0;
+  return EXIT.ok;
 }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeMaintenanceApi, capturedIo } from '../../testkit/fakeMaintenanceApi.ts';
+import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
 import { ApiError } from './api.ts';
 import { runWithApi } from './clusterCommand.ts';
 import { CONFLICT_TRIES } from './maintenance.ts';
@@ -9,7 +10,7 @@ import { START_RECORD_ANNOTATION } from './startRecord.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const REASON = 'kernel 6.8 upgrade, OPS-4411';
-const cluster = { kubeconfig: undefined, context: undefined };
+const cluster = { kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
 const start = (node = 'worker-3', extra: { annotation?: string } = {}) => ({ command: 'start' as const, node, reason: REASON, annotation: extra.annotation, ...cluster });
 const end = (node = 'worker-3', extra: { annotation?: string } = {}) => ({ command: 'end' as const, node, annotation: extra.annotation, ...cluster });
 const FORBIDDEN = new ApiError(403, 'Forbidden', 'admission webhook "uncordon.cordon-guard.io" denied the request: cordon-guard denied removal of the maintenance annotation from node "worker-3" by "mallory"');
@@ -106,18 +107,29 @@ describe('cordon-guard start', () => {
     assert.equal(api.nodes.get('worker-3')?.annotations[KEY], undefined);
   });
 
-  it('exits 1 for a node that does not exist, as kubectl words it', async () => {
+  it('exits 4 for a node that does not exist, as kubectl words it', async () => {
     const { io, stderr } = capturedIo();
-    assert.equal(await runWithApi(start('nope'), new FakeMaintenanceApi(), io), 1);
+    assert.equal(await runWithApi(start('nope'), new FakeMaintenanceApi(), io), 4);
     assert.deepEqual(stderr, ['Error from server (NotFound): nodes "nope" not found\n']);
   });
 
   const keys: { says: string; policy: FakeMaintenanceApi['policy']; flag?: string; key: string; note?: RegExp }[] = [
     { says: 'the policy ConfigMap\'s maintenanceAnnotation', policy: { kind: 'text', text: 'maintenanceAnnotation: example.com/maintenance\n', origin: 'cordon-guard/cordon-guard-policy' }, key: 'example.com/maintenance' },
     { says: '--annotation over the policy\'s', policy: { kind: 'text', text: 'maintenanceAnnotation: example.com/maintenance\n', origin: 'p' }, flag: 'ops.example/down', key: 'ops.example/down' },
-    { says: 'the default when there is no policy ConfigMap', policy: { kind: 'missing', origin: 'p' }, key: KEY },
-    { says: 'the default, with a note, when the caller may not read the policy', policy: { kind: 'unreadable', origin: 'cordon-guard/cordon-guard-policy', why: 'Error from server (Forbidden): configmaps is forbidden' }, key: KEY, note: /^note: cannot read the policy cordon-guard\/cordon-guard-policy \(Error from server \(Forbidden\)/ },
-    { says: 'the default, with a note, when the policy is invalid', policy: { kind: 'text', text: 'mode: block\n', origin: 'p' }, key: KEY, note: /^note: the policy p is invalid \(mode: Invalid option/ },
+    {
+      says: 'the default, with a note naming the ConfigMap and the way out, when there is no policy ConfigMap',
+      policy: { kind: 'missing', origin: 'ops/policy' },
+      key: KEY,
+      note: /^note: cannot use the policy ConfigMap ops\/policy: it does not exist; using the default annotation cordon-guard\.io\/maintenance\. Give --annotation KEY, or --policy-configmap NAMESPACE\/NAME \(CORDON_GUARD_POLICY_CONFIGMAP\) where cordon-guard reads its policy\n$/,
+    },
+    {
+      says: 'the default, with a note, when the caller may not read the policy',
+      policy: { kind: 'unreadable', origin: 'cordon-guard/cordon-guard-policy', why: 'Error from server (Forbidden): configmaps is forbidden' },
+      key: KEY,
+      note: /^note: cannot use the policy ConfigMap cordon-guard\/cordon-guard-policy: Error from server \(Forbidden\): configmaps is forbidden; using the default annotation cordon-guard\.io\/maintenance\. Give --annotation KEY/,
+    },
+    { says: 'the default, with a note, when the policy is invalid', policy: { kind: 'text', text: 'mode: block\n', origin: 'p' }, key: KEY, note: /^note: cannot use the policy ConfigMap p: its policy is invalid \(mode: Invalid option.*using the default annotation cordon-guard\.io\/maintenance/ },
+    { says: '--annotation, without a note, when the policy cannot be read', policy: { kind: 'missing', origin: 'p' }, flag: 'ops.example/down', key: 'ops.example/down' },
   ];
   for (const row of keys) {
     it(`uses ${row.says}`, async () => {

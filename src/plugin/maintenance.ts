@@ -10,7 +10,8 @@ import type { EndOptions, StartOptions } from '../cli/pluginArgs.ts';
 import { printable } from '../text/text.ts';
 import { errorMessage } from '../text/errors.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type Patched } from './api.ts';
-import type { PluginIo } from './io.ts';
+import { EXIT } from '../cli/exitCodes.ts';
+import type { CommandIo } from '../cli/io.ts';
 import { maintenanceKey } from './maintenanceKey.ts';
 import { rfc3339 } from '../policy/cordonStamp.ts';
 import { START_RECORD_ANNOTATION, readStartRecord, type StartRecord } from './startRecord.ts';
@@ -18,8 +19,6 @@ import { START_RECORD_ANNOTATION, readStartRecord, type StartRecord } from './st
 /** Tries of a conditional patch before a conflict is reported. */
 export const CONFLICT_TRIES = 5;
 
-const EXIT_DONE = 0;
-const EXIT_REFUSED = 1;
 
 function shown(text: string): string {
   return JSON.stringify(printable(text));
@@ -29,7 +28,7 @@ function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.code === 409;
 }
 
-function printWarnings(io: PluginIo, patched: Patched): void {
+function printWarnings(io: CommandIo, patched: Patched): void {
   for (const warning of patched.warnings) io.stderr(`Warning: ${printable(warning)}\n`);
 }
 
@@ -38,7 +37,7 @@ function startedWords(record: StartRecord | undefined): string {
   return `, started by ${record.by === null ? 'an unknown user' : shown(record.by)} at ${record.at}`;
 }
 
-export async function runStart(options: StartOptions, api: MaintenanceApi, io: PluginIo, now: () => Date = () => new Date()): Promise<number> {
+export async function runStart(options: StartOptions, api: MaintenanceApi, io: CommandIo, now: () => Date = () => new Date()): Promise<number> {
   const key = await maintenanceKey(options.annotation, api, io);
   let by: string | null = null;
   try {
@@ -52,7 +51,7 @@ export async function runStart(options: StartOptions, api: MaintenanceApi, io: P
     const existing = node.annotations[key];
     if (existing !== undefined) {
       io.stdout(`node/${name} is already under maintenance: ${key}=${shown(existing)}${startedWords(readStartRecord(node.annotations))}; nothing changed\n`);
-      return EXIT_DONE;
+      return EXIT.ok;
     }
     const record: StartRecord = { by, at: rfc3339(now()), wasCordoned: node.cordoned, annotation: key };
     const patch = {
@@ -70,12 +69,12 @@ export async function runStart(options: StartOptions, api: MaintenanceApi, io: P
         ? `node/${name} was already cordoned; now under maintenance: ${key}=${shown(options.reason)} (end will leave it cordoned)\n`
         : `node/${name} cordoned and under maintenance: ${key}=${shown(options.reason)}\n`,
     );
-    return EXIT_DONE;
+    return EXIT.ok;
   }
 }
 
 /** Step 1 of end: the annotation and the record, in their own request. Returns the node after it, or undefined if there was nothing to end. */
-async function removeAnnotation(name: string, key: string | undefined, api: MaintenanceApi, io: PluginIo): Promise<{ node: NodeView; record: StartRecord | undefined; key: string } | undefined> {
+async function removeAnnotation(name: string, key: string | undefined, api: MaintenanceApi, io: CommandIo): Promise<{ node: NodeView; record: StartRecord | undefined; key: string } | undefined> {
   for (let attempt = 1; ; attempt++) {
     const node = await api.getNode(name);
     const record = readStartRecord(node.annotations);
@@ -99,30 +98,30 @@ async function removeAnnotation(name: string, key: string | undefined, api: Main
   }
 }
 
-export async function runEnd(options: EndOptions, api: MaintenanceApi, io: PluginIo): Promise<number> {
+export async function runEnd(options: EndOptions, api: MaintenanceApi, io: CommandIo): Promise<number> {
   const name = options.node;
   const ended = await removeAnnotation(name, options.annotation, api, io);
-  if (ended === undefined) return EXIT_DONE;
+  if (ended === undefined) return EXIT.ok;
   const { record, key } = ended;
   if (record?.wasCordoned === true) {
     io.stdout(`node/${name} left cordoned: it was cordoned before the maintenance started\n`);
-    return EXIT_DONE;
+    return EXIT.ok;
   }
   if (record === undefined) io.stdout(`node/${name} has no start record (maintenance not started by cordon-guard start): uncordoning it, as the manual procedure does\n`);
   let node = ended.node;
   for (let attempt = 1; ; attempt++) {
     if (!node.cordoned) {
       io.stdout(`node/${name} is already schedulable\n`);
-      return EXIT_DONE;
+      return EXIT.ok;
     }
     if (node.annotations[key] !== undefined) {
       io.stdout(`node/${name} is under maintenance again (${key}=${shown(node.annotations[key])}); left cordoned\n`);
-      return EXIT_DONE;
+      return EXIT.ok;
     }
     try {
       printWarnings(io, await api.patchNode(name, { metadata: { resourceVersion: node.resourceVersion }, spec: { unschedulable: null } }));
       io.stdout(`node/${name} uncordoned\n`);
-      return EXIT_DONE;
+      return EXIT.ok;
     } catch (err) {
       if (isConflict(err) && attempt < CONFLICT_TRIES) {
         node = await api.getNode(name);
@@ -131,7 +130,7 @@ export async function runEnd(options: EndOptions, api: MaintenanceApi, io: Plugi
       if (!(err instanceof ApiError)) throw err;
       io.stderr(`${err.kubectlText()}\n`);
       io.stderr(`node/${name}: the maintenance annotation was removed, but the node is still cordoned\n`);
-      return EXIT_REFUSED;
+      return err.exitCode();
     }
   }
 }

@@ -5,7 +5,7 @@ import type { WhoCanUncordonOptions } from '../cli/whoCanUncordonArgs.ts';
 import { defaultPolicy, parsePolicyDocument } from '../policy/document.ts';
 import type { Policy } from '../policy/types.ts';
 import { ApiError, type PolicyText } from './api.ts';
-import type { PluginIo } from './io.ts';
+import type { CommandIo } from '../cli/io.ts';
 import { formatTable } from './table.ts';
 import { whoCanUncordon, type ClusterRoleBindingView, type ClusterRoleView } from './whoCanUncordon.ts';
 
@@ -15,7 +15,7 @@ export interface RbacApi {
 }
 
 /** The policy in force as far as the ConfigMap tells, or undefined (with a note) when it cannot. */
-function policyOf(text: PolicyText, io: PluginIo): Policy | undefined {
+function policyOf(text: PolicyText, io: CommandIo): Policy | undefined {
   if (text.kind === 'missing') return defaultPolicy(`defaults (no ConfigMap ${text.origin})`);
   if (text.kind === 'unreadable') {
     io.stderr(`note: cannot read the policy ${text.origin} (${text.why}); ALLOWLISTED is unknown\n`);
@@ -27,7 +27,7 @@ function policyOf(text: PolicyText, io: PluginIo): Policy | undefined {
   return undefined;
 }
 
-async function listed<T>(what: string, list: () => Promise<T[]>, io: PluginIo): Promise<T[] | undefined> {
+async function listed<T>(what: string, list: () => Promise<T[]>, io: CommandIo): Promise<T[] | undefined> {
   try {
     return await list();
   } catch (err) {
@@ -37,7 +37,7 @@ async function listed<T>(what: string, list: () => Promise<T[]>, io: PluginIo): 
   }
 }
 
-export async function runWhoCanUncordon(options: WhoCanUncordonOptions, api: RbacApi, policyText: () => Promise<PolicyText>, io: PluginIo): Promise<number> {
+export async function runWhoCanUncordon(options: WhoCanUncordonOptions, api: RbacApi, policyText: () => Promise<PolicyText>, io: CommandIo): Promise<number> {
   const roles = await listed('clusterroles.rbac.authorization.k8s.io', () => api.listClusterRoles(), io);
   if (roles === undefined) return 1;
   const bindings = await listed('clusterrolebindings.rbac.authorization.k8s.io', () => api.listClusterRoleBindings(), io);

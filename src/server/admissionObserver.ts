@@ -10,11 +10,7 @@ import type { Answer, MutateAnswer } from '../policy/answer.ts';
 import { loggable, loggableDeep, quoted } from '../text/text.ts';
 import { errorMessage } from '../text/errors.ts';
 import { requestPatch } from './auditPatch.ts';
-
-/** Records a violation as a Kubernetes Event; must return at once (queue, never await). */
-export interface ViolationRecorder {
-  record(request: AdmissionRequest, judgement: Judgement): void;
-}
+import type { ViolationRecorder } from '../observability/violationRecorder.ts';
 
 export interface AdmissionObserverDeps {
   logger: Logger;

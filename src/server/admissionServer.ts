@@ -2,7 +2,9 @@
 import { createServer, type Server } from 'node:https';
 import type { RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import type { PemKeyPair } from '../tls/certificates.ts';
+import type { ClientCaSource, ServingCertificateSource } from '../tls/certificateSource.ts';
 
 /** Above the API server's 90 s idle-connection timeout, so that the server never closes first. */
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
@@ -38,26 +40,39 @@ const TLS12_CIPHERS = [
 ].join(':');
 
 export interface AdmissionServerOptions {
-  keyPair: PemKeyPair;
+  certificate: ServingCertificateSource;
   /** When set, clients (the API server) must present a certificate signed by this CA. */
-  clientCaPem?: string;
+  clientCa?: ClientCaSource;
   /** Overrides for tests of slow clients; production uses the constants above. */
   timeouts?: { headersMs: number; requestMs: number };
   maxConnections?: number;
   maxHandshakes?: number;
 }
 
+/** The TLS settings of the serving context, for the server's creation and for every change of its material. */
+function secureContext(keyPair: PemKeyPair, clientCaPem: string | undefined): SecureContextOptions {
+  return {
+    cert: keyPair.certPem,
+    key: keyPair.keyPem,
+    minVersion: 'TLSv1.2',
+    ciphers: TLS12_CIPHERS,
+    honorCipherOrder: true,
+    ...(clientCaPem === undefined ? {} : { ca: clientCaPem }),
+  };
+}
+
+/**
+ * The HTTPS server, with the material of its certificate sources in force: when one changes, new
+ * handshakes get the new certificate or client CA, and open connections keep theirs.
+ */
 export function createAdmissionServer(app: RequestListener, options: AdmissionServerOptions): Server {
+  const { certificate, clientCa } = options;
+  const tls = (): SecureContextOptions => secureContext(certificate.current(), clientCa?.current());
   const server = createServer(
     {
-      cert: options.keyPair.certPem,
-      key: options.keyPair.keyPem,
-      minVersion: 'TLSv1.2',
-      ciphers: TLS12_CIPHERS,
-      honorCipherOrder: true,
-      ...(options.clientCaPem === undefined
-        ? {}
-        : { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true }),
+      ...tls(),
+      // Whether a client certificate is required is fixed for the server's life; the CA is in the context.
+      ...(clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       keepAlive: true,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -68,6 +83,9 @@ export function createAdmissionServer(app: RequestListener, options: AdmissionSe
     },
     app,
   );
+  const renew = (): void => server.setSecureContext(tls());
+  certificate.onChange(renew);
+  clientCa?.onChange(renew);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   limitHandshakes(server, options.maxHandshakes ?? MAX_HANDSHAKES);
@@ -94,15 +112,4 @@ function limitHandshakes(server: Server, max: number): void {
     });
   });
   server.on('secureConnection', (tlsSocket: Socket) => handshaking.delete(key(tlsSocket)));
-}
-
-/** Swaps the serving pair for new handshakes; open connections keep theirs. */
-export function rotateKeyPair(server: Server, keyPair: PemKeyPair, clientCaPem?: string): void {
-  server.setSecureContext({
-    cert: keyPair.certPem,
-    key: keyPair.keyPem,
-    minVersion: 'TLSv1.2',
-    ciphers: TLS12_CIPHERS,
-    ...(clientCaPem === undefined ? {} : { ca: clientCaPem }),
-  });
 }

@@ -20,6 +20,11 @@ export class Readiness {
     this.#conditions.push(check);
   }
 
+  /** Draining since SIGTERM: answers then carry `Connection: close`, and shutdown is under way. */
+  get isDraining(): boolean {
+    return this.#draining;
+  }
+
   /** Why the server is not ready, or undefined when it is. */
   notReadyBecause(): string | undefined {
     if (this.#draining) return 'shutting down';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { watch } from 'node:fs';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,16 @@ import { KeyPairWatcher } from './keyPairWatcher.ts';
 
 const ca = createCertificateAuthority('test CA', 1);
 const issue = (): PemKeyPair => issueServingCertificate(ca, { commonName: 'x', dnsNames: ['localhost'], ipAddresses: [], validityDays: 1 });
+
+/** Resolves once a directory watch of this process has been handed the change named `name`. */
+function seen(dir: string, name: string): { done: Promise<void>; close: () => void } {
+  let resolve = (): void => undefined;
+  const done = new Promise<void>((r) => (resolve = r));
+  const watcher = watch(dir, { persistent: false }, (_event, changed) => {
+    if (changed === name) resolve();
+  });
+  return { done, close: () => watcher.close() };
+}
 
 describe('the serving certificate files are watched', () => {
   const dirs: string[] = [];
@@ -26,49 +37,70 @@ describe('the serving certificate files are watched', () => {
 
   it('fails fast at start when the key does not match the certificate', () => {
     const { cert, key } = files({ certPem: issue().certPem, keyPem: issue().keyPem });
-    assert.throws(() => new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), onChange: () => undefined }));
+    assert.throws(() => new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent') }));
   });
 
-  it('re-reads nothing when other files in the directory change, and once for a burst of events', async () => {
-    const pair = issue();
-    const { dir, cert, key } = files(pair);
-    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), onChange: () => undefined, pollIntervalMs: 60_000 });
+  it('re-reads nothing for changes of other files in the directory, once all their events were handed out', async () => {
+    const { dir, cert, key } = files(issue());
+    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), pollIntervalMs: 60_000 });
     watcher.start();
+    // The process's directory watches share one event stream, in order: once this watch has the
+    // barrier's event, the watcher under test has had every event of the log writes before it.
+    const barrier = seen(dir, 'barrier.log');
     try {
       for (let i = 0; i < 50; i++) writeFileSync(join(dir, 'webhook.log'), `line ${i}\n`, { flag: 'a' });
-      await new Promise((r) => setTimeout(r, 200));
+      writeFileSync(join(dir, 'barrier.log'), 'x');
+      await barrier.done;
+      // A re-read is queued on a promise: let every queued one start.
+      await new Promise((r) => setImmediate(r));
       assert.equal(watcher.reads, 0, 'a log file next to the certificate is not the certificate');
+    } finally {
+      barrier.close();
+      await watcher.stop();
+    }
+  });
+
+  it('re-reads once for a burst of checks, and after the certificate is written', async () => {
+    const pair = issue();
+    const { cert, key } = files(pair);
+    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('silent'), pollIntervalMs: 60_000 });
+    watcher.start();
+    try {
       await Promise.all(Array.from({ length: 20 }, () => watcher.check()));
       assert.ok(watcher.reads <= 2, `20 checks in a burst made ${watcher.reads} reads`);
       const before = watcher.reads;
       writeFileSync(cert, pair.certPem);
-      await waitFor('a read after the certificate was written', () => (watcher.reads > before ? true : undefined), 3000);
+      await waitFor('a read after the certificate was written', () => (watcher.reads > before ? true : undefined), 10_000);
     } finally {
       await watcher.stop();
     }
   });
 
   it('fails fast at start when a file is missing', () => {
-    assert.throws(() => new KeyPairWatcher({ certPath: '/nonexistent/tls.crt', keyPath: '/nonexistent/tls.key', logger: createLogger('silent'), onChange: () => undefined }), /ENOENT/);
+    assert.throws(() => new KeyPairWatcher({ certPath: '/nonexistent/tls.crt', keyPath: '/nonexistent/tls.key', logger: createLogger('silent') }), /ENOENT/);
   });
 
   it('swaps in a rotated pair, and keeps the last good pair when the new one is bad', async () => {
     const first = issue();
     const { cert, key } = files(first);
     const logs = new LogCapture();
-    const seen: PemKeyPair[] = [];
-    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('debug', logs), onChange: (p) => seen.push(p), pollIntervalMs: 200 });
-    watcher.start();
+    const seenPairs: PemKeyPair[] = [];
+    const watcher = new KeyPairWatcher({ certPath: cert, keyPath: key, logger: createLogger('debug', logs), pollIntervalMs: 60_000 });
+    watcher.onChange((p) => seenPairs.push(p));
     try {
       const second = issue();
       writeFileSync(cert, second.certPem);
       writeFileSync(key, second.keyPem);
-      await waitFor('the rotation', () => (watcher.current.certPem === second.certPem ? true : undefined), 3000);
-      assert.equal(seen.at(-1)?.keyPem, second.keyPem);
+      await watcher.check();
+      assert.equal(watcher.current().certPem, second.certPem);
+      assert.deepEqual(seenPairs, [second]);
+      assert.ok(logs.find((l) => l.level === 'info' && l.msg === 'serving certificate reloaded'));
 
       writeFileSync(cert, issue().certPem); // a cert without its key
-      await waitFor('the error line', () => logs.find((l) => l.level === 'error' && /keeping the last good pair/.test(l.msg)), 3000);
-      assert.equal(watcher.current.certPem, second.certPem);
+      await watcher.check();
+      assert.ok(logs.find((l) => l.level === 'error' && /^serving certificate not reloaded, keeping the last good one: unusable: /.test(l.msg)));
+      assert.equal(watcher.current().certPem, second.certPem);
+      assert.equal(seenPairs.length, 1, 'a bad pair reaches no listener');
       assert.ok(!JSON.stringify(logs.lines).includes('PRIVATE KEY'), 'the key never reaches the log');
     } finally {
       await watcher.stop();
@@ -89,15 +121,17 @@ describe('the serving certificate files are watched', () => {
     symlinkSync('..v1', join(root, '..data'));
     symlinkSync('..data/tls.crt', join(root, 'tls.crt'));
     symlinkSync('..data/tls.key', join(root, 'tls.key'));
-    const watcher = new KeyPairWatcher({ certPath: join(root, 'tls.crt'), keyPath: join(root, 'tls.key'), logger: createLogger('silent'), onChange: () => undefined, pollIntervalMs: 10_000 });
+    const watcher = new KeyPairWatcher({ certPath: join(root, 'tls.crt'), keyPath: join(root, 'tls.key'), logger: createLogger('silent'), pollIntervalMs: 600_000 });
+    const changed = new Promise<PemKeyPair>((resolve) => watcher.onChange(resolve));
     watcher.start();
     try {
       const second = issue();
       writeVersion('..v2', second);
       symlinkSync('..v2', join(root, '..data_tmp'));
       renameSync(join(root, '..data_tmp'), join(root, '..data'));
-      // Well before the 10 s poll: the directory watch saw the swap.
-      await waitFor('the swapped pair', () => (watcher.current.certPem === second.certPem ? true : undefined), 3000);
+      // No poll comes for ten minutes: the directory watch saw the swap.
+      assert.equal((await changed).certPem, second.certPem);
+      assert.equal(watcher.current().certPem, second.certPem);
     } finally {
       await watcher.stop();
     }

@@ -54,6 +54,12 @@ function secretData(api: FakeKube, path: string): Record<string, string> {
   return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, text(v)]));
 }
 
+/** As serve runs it: the first pair, then the periodic checks. */
+async function startedSource(source: SecretCertificateSource): Promise<void> {
+  await source.load();
+  source.start();
+}
+
 const counter = async (metric: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> => (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
 
 describe('the Secret-backed certificate source (serve --tls-secret)', () => {
@@ -63,7 +69,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
   it('on a fresh start creates the CA in NAME-ca and a serving pair for the four Service names in NAME, and serves it', async () => {
     const api = new FakeKube();
     const r = replica(api);
-    await r.source.start();
+    await startedSource(r.source);
     const ca = secretData(api, CA);
     const serving = secretData(api, SERVING);
     assert.deepEqual(Object.keys(ca).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
@@ -88,7 +94,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
   it('two replicas starting at once end up serving one pair from one CA: the first create wins, the other reads what won', async () => {
     const api = new FakeKube();
     const [a, b] = [replica(api), replica(api)];
-    await Promise.all([a.source.start(), b.source.start()]);
+    await Promise.all([startedSource(a.source), startedSource(b.source)]);
     assert.deepEqual(a.source.current(), b.source.current());
     assert.equal(a.source.caBundle(), b.source.caBundle());
     assert.equal(splitBundle(a.source.caBundle()).length, 1, 'one CA');
@@ -104,7 +110,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
   it('a serving certificate entering its renewal window is renewed by the same CA at the next check, and served', async () => {
     const api = new FakeKube();
     const r = replica(api);
-    await r.source.start();
+    await startedSource(r.source);
     const first = r.source.current();
     r.clock.now = new Date(T0.getTime() + 340 * DAY_MS); // 25 days left
     mock.timers.tick(CHECK_INTERVAL_MS);
@@ -120,8 +126,8 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
   it("another replica's renewal is served at the next check, without renewing again", async () => {
     const api = new FakeKube();
     const [a, b] = [replica(api), replica(api)];
-    await a.source.start();
-    await b.source.start();
+    await startedSource(a.source);
+    await startedSource(b.source);
     b.clock.now = new Date(T0.getTime() + 340 * DAY_MS);
     await b.source.check();
     const renewed = b.source.current();
@@ -136,14 +142,14 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
 
   it('a Secret holding garbage is replaced, and that is logged as a warning naming what was wrong', async () => {
     const api = new FakeKube();
-    await replica(api).source.start();
+    await startedSource(replica(api).source);
     for (const path of [SERVING, CA]) {
       const secret = api.get(path);
       assert.ok(secret !== undefined);
       api.put(path, { ...secret, data: { 'tls.crt': pem('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'), 'tls.key': pem('garbage') } });
     }
     const r = replica(api);
-    await r.source.start();
+    await startedSource(r.source);
     const warnings = r.logs.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
     assert.equal(warnings.length, 2, warnings.join('\n'));
     assert.match(warnings[0] ?? '', /^the CA in Secret cordon-guard\/cordon-guard-tls-ca is unusable \(its CA certificate is not a readable PEM certificate\); replaced it with a new CA/);
@@ -155,7 +161,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
 
   it('a serving certificate for other names is issued again', async () => {
     const api = new FakeKube();
-    await replica(api).source.start();
+    await startedSource(replica(api).source);
     const other = new SecretCertificateSource({
       store: certificateSecrets(api, 'cordon-guard'),
       namespace: 'cordon-guard',
@@ -165,7 +171,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
       metrics: createMetrics({ defaultMetrics: false }),
       now: () => T0,
     });
-    await other.start();
+    await startedSource(other);
     assert.match(new X509Certificate(other.current().certPem).subjectAltName ?? '', /^DNS:guard, DNS:guard.cordon-guard,/);
     await other.stop();
   });
@@ -174,7 +180,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
     const api = new FakeKube();
     const validity: Validity = { caDays: 400, caRenewBeforeDays: 100, servingDays: 365, servingRenewBeforeDays: 30 };
     const r = replica(api, validity);
-    await r.source.start();
+    await startedSource(r.source);
     const firstPair = r.source.current();
     const [oldCa] = splitBundle(r.source.caBundle());
     assert.ok(oldCa !== undefined);
@@ -206,7 +212,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
     api.intercept = () => (refusals-- > 0 ? { status: 403, body: { kind: 'Status', message: 'secrets "cordon-guard-tls-ca" is forbidden' } } : undefined);
     const r = replica(api);
     let started = false;
-    const starting = r.source.start().then(() => (started = true));
+    const starting = startedSource(r.source).then(() => (started = true));
     for (let i = 0; i < 10 && !started; i++) {
       await new Promise((resolve) => setImmediate(resolve));
       mock.timers.tick(2000);
@@ -226,7 +232,7 @@ describe('the Secret-backed certificate source (serve --tls-secret)', () => {
   it('gives up a check, keeping the pair in use, when every conditional update meets a conflict', async () => {
     const api = new FakeKube();
     const r = replica(api);
-    await r.source.start();
+    await startedSource(r.source);
     const before = r.source.current();
     r.clock.now = new Date(T0.getTime() + 340 * DAY_MS);
     api.intercept = (method) => (method === 'PATCH' ? { status: 409, body: { kind: 'Status', message: 'the object has been modified' } } : undefined);

@@ -22,6 +22,7 @@ import {
   splitBundle,
 } from './authority.ts';
 import { certificateNotAfter, type PemKeyPair } from './certificates.ts';
+import type { ServingCertificateSource } from './certificateSource.ts';
 
 /** A Secret's data as text (the API server's base64 decoded), and the version it was read at. */
 export interface StoredSecret {
@@ -84,7 +85,7 @@ interface Authority {
 
 type Round<T> = T | 'again';
 
-export class SecretCertificateSource {
+export class SecretCertificateSource implements ServingCertificateSource {
   readonly description: string;
   readonly #o: Required<SecretSourceOptions>;
   readonly #caName: string;
@@ -104,9 +105,9 @@ export class SecretCertificateSource {
     this.description = `${options.namespace}/${options.name}`;
   }
 
-  /** The pair to serve; only after start() resolved. */
+  /** The pair to serve; only after load() resolved. */
   current(): PemKeyPair {
-    if (this.#current === undefined) throw new Error(`no serving certificate from Secret ${this.description} yet: await start() first`);
+    if (this.#current === undefined) throw new Error(`no serving certificate from Secret ${this.description} yet: await load() first`);
     return this.#current;
   }
 
@@ -126,16 +127,20 @@ export class SecretCertificateSource {
 
   /**
    * Resolves once a pair is in hand (made or read), retrying with backoff while the API server
-   * refuses or is away: without a certificate there is nothing to serve. Then checks every
-   * checkIntervalMs.
+   * refuses or is away: without a certificate there is nothing to serve, so serve awaits this
+   * before it builds the server.
    */
-  async start(): Promise<void> {
+  async load(): Promise<void> {
     while (!this.#stopped && !(await this.check())) {
       await new Promise<void>((resolve) => {
         this.#wakeStart = resolve;
         this.#timer = setTimeout(resolve, this.#nextRetryMs());
       });
     }
+  }
+
+  /** Checks every checkIntervalMs from now on. */
+  start(): void {
     this.#schedule(this.#o.checkIntervalMs);
   }
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { INSTALLED_POLICY_CONFIGMAP } from '../../src/install.ts';
 import { LEASE_DURATION_MS } from '../../src/kube/leaderElection.ts';
 import { connectMaintenanceApi } from '../../src/kube/maintenanceClient.ts';
 import { connectRbacApi } from '../../src/kube/rbacClient.ts';
@@ -249,7 +250,7 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     let stdout = '';
     let stderr = '';
     const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t) };
-    const options = { kubeconfig: cp.kubeconfig, context: 'admin' };
+    const options = { kubeconfig: cp.kubeconfig, context: 'admin', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
     const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), io);
     assert.equal(code, 0, stderr);
     const rows = JSON.parse(stdout) as { kind: string; name: string; namespace: string | null; bindings: { binding: string; role: string }[]; allowlisted: boolean | null }[];
@@ -268,7 +269,7 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
 
   it('who-can-uncordon without the right to list RBAC objects says which permission is missing and exits 1', async () => {
     let stderr = '';
-    const options = { kubeconfig: cp.kubeconfig, context: 'mallory' };
+    const options = { kubeconfig: cp.kubeconfig, context: 'mallory', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
     const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), { stdout: () => undefined, stderr: (t) => (stderr += t) });
     assert.equal(code, 1);
     assert.match(stderr, /^error: who-can-uncordon needs permission to list clusterroles\.rbac\.authorization\.k8s\.io \(cluster-wide\): Error from server \(Forbidden\): clusterroles\.rbac\.authorization\.k8s\.io is forbidden: User "mallory" cannot list resource "clusterroles"/);

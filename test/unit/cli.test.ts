@@ -1,4 +1,5 @@
-// The command line as tests outside this repository drive it: `serve` and `check`.
+// The command line as tests outside this repository drive it: `serve`, `check`, help, version
+// and the exit codes of src/cli/exitCodes.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -109,6 +110,17 @@ describe('cordon-guard check', () => {
     assert.equal(validated.status, 3, 'the plain uncordon is refused by /validate in preserve');
   });
 
+  it('exits 6 when the review or the policy file cannot be read, 2 when one is read but invalid', () => {
+    const review = join(examples, 'reviews', 'rogue-uncordon.json');
+    const noReview = check('--review', '/nonexistent/review.json');
+    assert.equal(noReview.status, 6);
+    assert.match(noReview.stderr, /cannot read review \/nonexistent\/review\.json: ENOENT/);
+    const noPolicy = check('--policy-file', '/nonexistent/policy.yaml', '--review', review);
+    assert.equal(noPolicy.status, 6);
+    assert.match(noPolicy.stderr, /cannot read policy file: ENOENT/);
+    assert.equal(check('--review', tmpdir()).status, 6, 'a directory is no review');
+  });
+
   it('exits 2 with usage for unknown flags and commands', () => {
     for (const args of [['check', '--nope'], ['frobnicate'], [], ['serve', '--port', 'x', '--self-signed']]) {
       const result = spawnSync(process.execPath, [MAIN_TS, ...args], { encoding: 'utf8' });
@@ -180,10 +192,29 @@ describe('cordon-guard serve', () => {
 });
 
 describe('cordon-guard serve refuses bad set-ups at start', () => {
-  it('exits 1 with a clear error when the certificate file does not exist', () => {
-    const result = spawnSync(process.execPath, [MAIN_TS, 'serve', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key', '--port', '0', '--metrics-port', '0'], { encoding: 'utf8', timeout: 10_000 });
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /ENOENT.*tls\.crt/);
+  /** serve's JSON log lines on stdout. */
+  const logLines = (stdout: string) => stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message: string } });
+
+  it('exits 6 when the certificate file cannot be read, saying which, with a fatal log line as its last', () => {
+    const result = spawnSync(process.execPath, [MAIN_TS, 'serve', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key', '--port', '0', '--metrics-port', '0'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 6, result.stderr);
+    assert.match(result.stderr, /^cordon-guard: cannot read --tls-cert\/--tls-key: ENOENT.*tls\.crt/);
+    const last = logLines(result.stdout).at(-1);
+    assert.equal(last?.level, 'fatal');
+    assert.match(last?.msg ?? '', /^cannot start: cannot read --tls-cert\/--tls-key: ENOENT/);
+  });
+
+  it('exits 6 when the client CA file cannot be read, and 1 when it holds no certificate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-client-ca-'));
+    writeFileSync(join(dir, 'empty.crt'), 'not a certificate\n');
+    const serve = (clientCa: string) => spawnSync(process.execPath, [MAIN_TS, 'serve', '--self-signed', '--self-signed-ca-file', join(dir, 'ca.crt'), '--client-ca', clientCa, '--port', '0', '--metrics-port', '0'], { encoding: 'utf8', timeout: 30_000 });
+    const missing = serve(join(dir, 'missing.crt'));
+    assert.equal(missing.status, 6, missing.stderr);
+    assert.match(missing.stderr, /cannot read --client-ca: ENOENT/);
+    const empty = serve(join(dir, 'empty.crt'));
+    assert.equal(empty.status, 1, empty.stderr);
+    assert.match(empty.stderr, /--client-ca: no PEM certificate in the file/);
+    assert.equal(logLines(empty.stdout).at(-1)?.level, 'fatal');
   });
 
   it('takes its settings from CORDON_GUARD_* environment variables', async () => {
@@ -194,5 +225,37 @@ describe('cordon-guard serve refuses bad set-ups at start', () => {
     } finally {
       assert.equal(await serve.stop(), 0);
     }
+  });
+});
+
+describe('help, version and the exit codes, as kubectl has them', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [MAIN_TS, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+  for (const args of [['--help'], ['-h'], ['help'], ['serve', '--help'], ['check', '-h'], ['start', '--help'], ['end', '--help'], ['list', '-h'], ['culprits', '--help'], ['help', 'list']]) {
+    it(`\`${args.join(' ')}\` prints the usage on stdout and exits 0`, () => {
+      const result = run(...args);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stderr, '');
+      assert.match(result.stdout, /^usage:\n/);
+      assert.match(result.stdout, /\nexit codes:\n/);
+      const command = args.find((a) => !a.startsWith('-') && a !== 'help');
+      if (command !== undefined) assert.match(result.stdout, new RegExp(`^  cordon-guard ${command} `, 'm'));
+    });
+  }
+
+  for (const args of [['version'], ['--version']]) {
+    it(`\`${args.join(' ')}\` prints package.json's version and exits 0`, () => {
+      const result = run(...args);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, `cordon-guard ${version}\n`);
+    });
+  }
+
+  it('exits 5 when the plugin finds no usable kubeconfig, in one line', () => {
+    const result = run('list');
+    assert.equal(result.status, 5, result.stderr);
+    assert.match(result.stderr, /^cordon-guard list: cannot load the kubeconfig: .*\n$/);
+    assert.equal(result.stdout, '');
   });
 });

@@ -5,7 +5,7 @@
 //   node testkit/e2e/fleetRunner.ts --kubeconfig FILE
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { ConfigMapWatch } from '../../src/kube/configMapWatch.ts';
+import { ConfigMapWatch, configMapClient } from '../../src/kube/configMapWatch.ts';
 import { EventRecorder } from '../../src/kube/eventRecorder.ts';
 import { eventsClient } from '../../src/kube/eventsClient.ts';
 import { startFleet } from '../../src/kube/fleet.ts';
@@ -29,7 +29,7 @@ const kubeConfig = loadKubeConfig(values.kubeconfig);
 const store = new PolicyStore({ logger, metrics });
 const events = new EventRecorder({ client: eventsClient(kubeConfig), logger, metrics });
 const source = new ConfigMapPolicySource({
-  feed: new ConfigMapWatch({ kubeConfig, namespace: NAMESPACE, name: POLICY, logger }),
+  feed: new ConfigMapWatch({ client: configMapClient(kubeConfig), namespace: NAMESPACE, name: POLICY, logger }),
   namespace: NAMESPACE,
   name: POLICY,
   store,

@@ -112,9 +112,9 @@ describe('the Deployment', () => {
     assert.equal(grace, 30);
   });
 
-  test('it asks for 50m CPU and 96Mi, may use 384Mi, and runs with NODE_ENV=production', () => {
+  test('it asks for 50m CPU and 96Mi, may use 384Mi, and runs with NODE_ENV=production and the image\'s NODE_OPTIONS', () => {
     const { container } = deploymentParts();
     assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } });
-    assert.deepEqual(container.env, [{ name: 'NODE_ENV', value: 'production' }]);
+    assert.deepEqual(container.env, [{ name: 'NODE_ENV', value: 'production' }, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=16' }]);
   });
 });
