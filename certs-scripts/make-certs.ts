@@ -19,6 +19,7 @@ import {
   issueServingCertificate,
   type PemKeyPair,
 } from '../src/tls/certificates.ts';
+import { isDns1123Subdomain } from '../src/text/dnsNames.ts';
 import { canonicalDnsName, canonicalIp, describeSanDifference, readSubjectAltNames, type SubjectAltNames } from './sans.ts';
 
 export const SERVICE_NAME = 'cordon-guard';
@@ -94,7 +95,6 @@ export interface MakeCertsResult {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function positiveInteger(text: string | undefined, fallback: number, flag: string, min: number): number {
   if (text === undefined) return fallback;
@@ -126,7 +126,8 @@ export function parseMakeCertsArgs(argv: string[], cwd = process.cwd()): MakeCer
   if (values.help === true) return 'help';
   const dnsNames = (values.dns ?? []).map((name) => {
     const canonical = canonicalDnsName(name);
-    if (!DNS_NAME.test(canonical)) throw new MakeCertsUsageError(`--dns: not a DNS name: ${JSON.stringify(name)}`);
+    // A certificate may name a wildcard: `*.` then a DNS subdomain.
+    if (!isDns1123Subdomain(canonical.startsWith('*.') ? canonical.slice(2) : canonical)) throw new MakeCertsUsageError(`--dns: not a DNS name: ${JSON.stringify(name)}`);
     return canonical;
   });
   const ipAddresses = (values.ip ?? []).map((ip) => {
