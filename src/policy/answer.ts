@@ -2,16 +2,19 @@
 // so `check` answers as the server does by construction. Pure: the policy and the time are passed in.
 import { allowed, patched, type Reply } from '../admission/reply.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
+import { evaluate } from './engine.ts';
 import { judge, type Judgement } from './judge.ts';
-import { cordonStampMutation, type CordonStampMutation } from './mutation.ts';
-import { repairOf, seenByValidate, type Repair } from './repair.ts';
-import type { Policy } from './types.ts';
+import { stampChange, stampPatch, type CordonStampMutation } from './mutation.ts';
+import { repairOf, type Repair } from './repair.ts';
+import { isRefused, type Endpoint, type Policy } from './types.ts';
 
-export type Endpoint = 'validate' | 'mutate';
-
+/** `judgement`: the decision record the reply was made from; the observer logs, counts and records it. */
 type ValidateAnswer = { endpoint: 'validate'; reply: Reply; judgement: Judgement };
-/** `repair`: in mode preserve, what /mutate put back (its patch comes before the stamp's). */
-export type MutateAnswer = { endpoint: 'mutate'; reply: Reply; mutation: CordonStampMutation; repair: Repair | undefined };
+/**
+ * `judgement`: in mode preserve, the record of the violation /mutate prevented, whose reply is this
+ * answer's; `repair`: what /mutate put back (its patch comes before the stamp's).
+ */
+export type MutateAnswer = { endpoint: 'mutate'; reply: Reply; judgement: Judgement | undefined; mutation: CordonStampMutation; repair: Repair | undefined };
 export type Answer = ValidateAnswer | MutateAnswer;
 
 export function answer(endpoint: 'validate', request: AdmissionRequest, policy: Policy, now: Date): ValidateAnswer;
@@ -22,17 +25,23 @@ export function answer(endpoint: Endpoint, request: AdmissionRequest, policy: Po
     const judgement = judge(request, policy);
     return { endpoint, reply: judgement.reply, judgement };
   }
-  const repair = repairOf(request, policy);
-  if (repair === undefined) {
-    const mutation = cordonStampMutation(request, now);
-    // An uncordon that /validate refuses keeps its stamp: the API server would apply the patch
-    // (to the whole serialized Node) to a write it then throws away.
-    if (mutation.change === 'unstamp' && judge(seenByValidate(request), policy).decision === 'denied') {
-      return { endpoint, reply: allowed(), mutation: { change: 'kept', patch: [] }, repair };
-    }
-    return { endpoint, reply: mutation.patch.length === 0 ? allowed() : patched(mutation.patch), mutation, repair };
+  // One evaluation of the write, as /validate will see it: the stamp and the repair read its facts.
+  const evaluation = evaluate(request, policy, 'mutate');
+  const repair = evaluation.verdict === 'violation' && policy.mode === 'preserve' ? repairOf(request, policy, evaluation) : undefined;
+  if (repair !== undefined) {
+    // The stamp follows the repaired write: a repaired uncordon is no longer one, a cordon still is.
+    const change = repair.evaluation.transition === 'uncordon' ? 'none' : stampChange(request, evaluation);
+    const patch = change === 'none' ? [] : stampPatch(repair.object, change, request.userInfo.username, now);
+    const reply = patched([...repair.patch, ...patch], [repair.evaluation.warning]);
+    return { endpoint, reply, judgement: { evaluation: repair.evaluation, decision: 'prevented', reply }, mutation: { change, patch }, repair };
   }
-  // The stamp is judged on the repaired write: a repaired uncordon is no longer one, a cordon still is.
-  const mutation = cordonStampMutation({ ...request, object: repair.object }, now);
-  return { endpoint, reply: patched([...repair.patch, ...mutation.patch], [repair.evaluation.warning]), mutation, repair };
+  const change = stampChange(request, evaluation);
+  if (change === 'none' || request.object === null) return { endpoint, reply: allowed(), judgement: undefined, mutation: { change: 'none', patch: [] }, repair };
+  // An uncordon that /validate refuses keeps its stamp: the API server would apply the patch (to
+  // the whole serialized Node) to a write it then throws away.
+  if (change === 'unstamp' && evaluation.verdict === 'violation' && isRefused(evaluation.reason, policy.mode)) {
+    return { endpoint, reply: allowed(), judgement: undefined, mutation: { change: 'kept', patch: [] }, repair };
+  }
+  const patch = stampPatch(request.object, change, request.userInfo.username, now);
+  return { endpoint, reply: patched(patch), judgement: undefined, mutation: { change, patch }, repair };
 }

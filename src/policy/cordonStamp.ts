@@ -1,9 +1,8 @@
 // The cordon stamp: who cordoned a node, written by cordon-guard's /mutate endpoint alone.
 import { ownField, parseJsonOrUndefined } from '../admission/json.ts';
 import type { KubeObject } from '../admission/types.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
 import { annotation } from './nodeState.ts';
-
-export const CORDON_STAMP_ANNOTATION = 'cordon-guard.io/cordoned-by';
 
 /**
  * The stamp format. Version 2 is written by a cordon-guard whose /validate refuses every write

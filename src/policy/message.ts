@@ -3,7 +3,8 @@
 import type { AdmissionRequest } from '../admission/types.ts';
 import { firstChars, printable, quoted, withinBytes } from '../text/text.ts';
 import { isRefused, type Policy, type Transition, type ViolationReason } from './types.ts';
-import { CORDON_STAMP_ANNOTATION, type CordonStamp } from './cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
+import type { CordonStamp } from './cordonStamp.ts';
 
 export const MESSAGE_MAX_CHARS = 1024;
 export const WARNING_MAX_BYTES = 256;

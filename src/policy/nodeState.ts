@@ -1,6 +1,16 @@
 // The facts about a Node that the policy reads, defined once (POLICY.md "Definitions").
 import { ownField as field } from '../admission/json.ts';
-import type { KubeObject } from '../admission/types.ts';
+import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
+
+/**
+ * `CREATE` or `UPDATE` when the request writes a Node object itself (core group, v1, no
+ * subresource such as `status`); undefined for every other request, which nothing here judges.
+ */
+export function nodeWrite(request: AdmissionRequest): 'CREATE' | 'UPDATE' | undefined {
+  const { kind, operation } = request;
+  if (kind.group !== '' || kind.version !== 'v1' || kind.kind !== 'Node' || request.subResource !== '') return undefined;
+  return operation === 'CREATE' || operation === 'UPDATE' ? operation : undefined;
+}
 
 /** `spec.unschedulable === true`; absent, null or false is not cordoned. */
 export function isCordoned(node: KubeObject | null): boolean {

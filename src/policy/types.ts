@@ -1,4 +1,9 @@
 // The shared vocabulary of the pure core: the policy in force, and what the engine says of a request.
+import { DEFAULT_MAINTENANCE_ANNOTATION } from './annotations.ts';
+import type { CordonStamp } from './cordonStamp.ts';
+
+/** The two admission endpoints: /validate judges a write, /mutate stamps and, in `preserve`, repairs it. */
+export type Endpoint = 'validate' | 'mutate';
 
 export const MODES = ['enforce', 'warn', 'audit', 'preserve'] as const;
 export type Mode = (typeof MODES)[number];
@@ -29,8 +34,6 @@ export interface Policy extends PolicySettings {
   matchers: { users: Matcher; groups: Matcher; serviceAccounts: Matcher };
 }
 
-const DEFAULT_MAINTENANCE_ANNOTATION = 'cordon-guard.io/maintenance';
-
 export const DEFAULT_SETTINGS: PolicySettings = {
   mode: 'enforce',
   maintenanceAnnotation: DEFAULT_MAINTENANCE_ANNOTATION,
@@ -53,16 +56,43 @@ export function isRefused(reason: ViolationReason, mode: Mode): boolean {
 /** What the request does to the guarded state; only these transitions are judged. */
 export type Transition = 'uncordon' | 'annotation-removal' | 'stamp-change' | 'other';
 
+/** What a Node UPDATE does to the guarded state, read once from oldObject and object. */
+interface WriteFacts {
+  readonly cordonedBefore: boolean;
+  readonly cordonedAfter: boolean;
+  /** oldObject's maintenance annotation; undefined when the node was not under maintenance. */
+  readonly maintenance: string | undefined;
+  /** object no longer carries the maintenance annotation that oldObject had. */
+  readonly maintenanceRemoved: boolean;
+  readonly stampBefore: string | undefined;
+  /** object's cordon stamp as sent, before /mutate removes it from an uncordon. */
+  readonly stampAfter: string | undefined;
+}
+
+/** The facts of a write whose transition is judged: also who asks, and who cordoned. */
+export interface JudgedFacts extends WriteFacts {
+  readonly allowlisted: boolean;
+  /** From oldObject's cordon stamp. */
+  readonly owner: CordonStamp | undefined;
+}
+
+export type Violation = {
+  verdict: 'violation';
+  reason: ViolationReason;
+  transition: Exclude<Transition, 'other'>;
+  /** M: the one-line message for the client, the log and the Event. */
+  message: string;
+  /** W: M's short form for `warnings`, at most 256 bytes. */
+  warning: string;
+  facts: JudgedFacts;
+};
+
 export type Evaluation =
-  | { verdict: 'allow'; reason: AllowReason; transition: Transition }
-  | {
-      verdict: 'violation';
-      reason: ViolationReason;
-      transition: Exclude<Transition, 'other'>;
-      /** M: the one-line message for the client, the log and the Event. */
-      message: string;
-      /** W: M's short form for `warnings`, at most 256 bytes. */
-      warning: string;
-    }
+  /** Not a write of a Node object (POLICY.md step 1). */
+  | { verdict: 'allow'; reason: 'not-applicable'; transition: 'other' }
+  /** A Node UPDATE that changes no guarded state. */
+  | { verdict: 'allow'; reason: 'not-an-uncordon'; transition: 'other'; facts: WriteFacts }
+  | { verdict: 'allow'; reason: Exclude<AllowReason, 'not-applicable'>; transition: Exclude<Transition, 'other'>; facts: JudgedFacts }
+  | Violation
   /** The request cannot be judged (a Node UPDATE without oldObject or object). */
   | { verdict: 'errored'; message: string };
