@@ -3,6 +3,7 @@
 import { allowed, patched, type Reply } from '../admission/reply.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { evaluate } from './engine.ts';
+import { readWrite } from './nodeState.ts';
 import { judge, type Judgement } from './judge.ts';
 import { stampChange, stampPatch, type CordonStampMutation } from './mutation.ts';
 import { repairOf, type Repair } from './repair.ts';
@@ -25,21 +26,24 @@ export function answer(endpoint: Endpoint, request: AdmissionRequest, policy: Po
     const judgement = judge(request, policy);
     return { endpoint, reply: judgement.reply, judgement };
   }
-  // One evaluation of the write, as /validate will see it: the stamp and the repair read its facts.
-  const evaluation = evaluate(request, policy, 'mutate');
-  const repair = evaluation.verdict === 'violation' && policy.mode === 'preserve' ? repairOf(request, policy, evaluation) : undefined;
+  // What the write does to the cordon and the stamp, read once: the stamp change reads it, and so
+  // does the one evaluation of the write (as /validate will see it) when /mutate needs the
+  // verdict: to repair in mode preserve, or to keep the stamp of an uncordon /validate refuses.
+  const write = readWrite(request);
+  const change = stampChange(write);
+  const evaluation = policy.mode === 'preserve' || change === 'unstamp' ? evaluate(request, policy, 'mutate', write) : undefined;
+  const repair = evaluation?.verdict === 'violation' && policy.mode === 'preserve' ? repairOf(request, policy, evaluation) : undefined;
   if (repair !== undefined) {
     // The stamp follows the repaired write: a repaired uncordon is no longer one, a cordon still is.
-    const change = repair.evaluation.transition === 'uncordon' ? 'none' : stampChange(request, evaluation);
-    const patch = change === 'none' ? [] : stampPatch(repair.object, change, request.userInfo.username, now);
+    const repairedChange = repair.evaluation.transition === 'uncordon' ? 'none' : change;
+    const patch = repairedChange === 'none' ? [] : stampPatch(repair.object, repairedChange, request.userInfo.username, now);
     const reply = patched([...repair.patch, ...patch], [repair.evaluation.warning]);
-    return { endpoint, reply, judgement: { evaluation: repair.evaluation, decision: 'prevented', reply }, mutation: { change, patch }, repair };
+    return { endpoint, reply, judgement: { evaluation: repair.evaluation, decision: 'prevented', reply }, mutation: { change: repairedChange, patch }, repair };
   }
-  const change = stampChange(request, evaluation);
   if (change === 'none' || request.object === null) return { endpoint, reply: allowed(), judgement: undefined, mutation: { change: 'none', patch: [] }, repair };
   // An uncordon that /validate refuses keeps its stamp: the API server would apply the patch (to
   // the whole serialized Node) to a write it then throws away.
-  if (change === 'unstamp' && evaluation.verdict === 'violation' && isRefused(evaluation.reason, policy.mode)) {
+  if (change === 'unstamp' && evaluation?.verdict === 'violation' && isRefused(evaluation.reason, policy.mode)) {
     return { endpoint, reply: allowed(), judgement: undefined, mutation: { change: 'kept', patch: [] }, repair };
   }
   const patch = stampPatch(request.object, change, request.userInfo.username, now);

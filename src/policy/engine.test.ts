@@ -205,7 +205,7 @@ describe('the policy engine, edge cases found by mutation testing', () => {
         verdict: 'allow',
         reason: 'not-an-uncordon',
         transition: 'other',
-        facts: { cordonedBefore: false, cordonedAfter: false, maintenance: undefined, maintenanceRemoved: false, stampBefore: undefined, stampAfter: undefined },
+        facts: { write: 'update', cordonedBefore: false, cordonedAfter: false, stampAfter: undefined },
       });
     }
   });

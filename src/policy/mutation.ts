@@ -2,20 +2,20 @@
 // uncordon. Pure: the time is passed in.
 import { createPatch, type Operation } from 'rfc6902';
 import { isPlainObject, ownField } from '../admission/json.ts';
-import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
+import type { KubeObject } from '../admission/types.ts';
 import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
 import { stampValue } from './cordonStamp.ts';
-import { isCordoned, nodeWrite } from './nodeState.ts';
-import type { Evaluation } from './types.ts';
+import type { NodeWrite } from './types.ts';
 
 export type StampChange = 'stamp' | 'unstamp' | 'none';
 
-/** What the write asks of the stamp, from the facts of its one evaluation (answer.ts). */
-export function stampChange(request: AdmissionRequest, evaluation: Evaluation): StampChange {
-  if (!('facts' in evaluation)) return nodeWrite(request) === 'CREATE' && isCordoned(request.object) ? 'stamp' : 'none';
-  const { cordonedBefore, cordonedAfter, stampAfter } = evaluation.facts;
+/** What the write asks of the stamp: a cordon (or a node created cordoned) is stamped, an uncordon unstamped. */
+export function stampChange(write: NodeWrite): StampChange {
+  if (write.write === 'create') return write.cordoned ? 'stamp' : 'none';
+  if (write.write !== 'update') return 'none';
+  const { cordonedBefore, cordonedAfter } = write;
   if (cordonedAfter && !cordonedBefore) return 'stamp';
-  if (cordonedBefore && !cordonedAfter && stampAfter !== undefined) return 'unstamp';
+  if (cordonedBefore && !cordonedAfter && write.stampAfter !== undefined) return 'unstamp';
   return 'none';
 }
 

@@ -102,7 +102,7 @@ export function repairOf(request: AdmissionRequest, policy: Policy, violation: V
   }
   // The maintenance annotation, when its removal is guarded, or when the write also uncordons a
   // node under maintenance: a full PUT from a stale copy must not end the maintenance silently.
-  if (facts.maintenanceRemoved && (keepCordon || (policy.guardAnnotationRemoval && !facts.allowlisted))) {
+  if (violation.maintenanceRemoved && (keepCordon || (policy.guardAnnotationRemoval && !violation.allowlisted))) {
     kept.push('maintenance-annotation');
     changes.push([policy.maintenanceAnnotation, rawAnnotation(oldObject, policy.maintenanceAnnotation)]);
     const record = rawAnnotation(oldObject, START_RECORD_ANNOTATION);
@@ -113,7 +113,7 @@ export function repairOf(request: AdmissionRequest, policy: Policy, violation: V
   // requester may change it, and a repair of its write is one of a stale stamp (the one
   // violation it can commit), so there too the stamp is put back.
   const cordonedAfter = keepCordon || facts.cordonedAfter;
-  if (cordonedAfter === facts.cordonedBefore && facts.stampBefore !== facts.stampAfter) {
+  if (cordonedAfter === facts.cordonedBefore && violation.stampBefore !== facts.stampAfter) {
     kept.push('stamp');
     changes.push([CORDON_STAMP_ANNOTATION, rawAnnotation(oldObject, CORDON_STAMP_ANNOTATION)]);
   }
@@ -121,7 +121,7 @@ export function repairOf(request: AdmissionRequest, policy: Policy, violation: V
 
   const repaired = applied(object, operations);
   if (jsonEqual(comparable(repaired), comparable(oldObject))) return undefined;
-  const words = { reason: violation.reason, transition: violation.transition, request, policy, maintenance: facts.maintenance, owner: facts.owner };
+  const words = { reason: violation.reason, transition: violation.transition, request, policy, maintenance: violation.maintenance, owner: violation.owner };
   return {
     evaluation: { ...violation, message: repairMessage(words, kept), warning: repairWarning(words, kept) },
     kept,

@@ -66,7 +66,7 @@ function milliseconds(latencySeconds: number): number {
  */
 function maintenanceOverridden(judgement: Judgement): string | undefined {
   const { evaluation } = judgement;
-  return evaluation.verdict === 'allow' && evaluation.reason === 'allowlisted' ? evaluation.facts.maintenance : undefined;
+  return evaluation.verdict === 'allow' && evaluation.reason === 'allowlisted' ? evaluation.maintenance : undefined;
 }
 
 type JudgementObserver = (request: AdmissionRequest, judgement: Judgement, policy: Policy, latencySeconds: number, answer?: MutateAnswer) => void;

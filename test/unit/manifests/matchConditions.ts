@@ -40,6 +40,7 @@ import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/annotations.ts';
 import { stampValue } from '../../../src/policy/cordonStamp.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
 import { answer } from '../../../src/policy/answer.ts';
+import { readWrite } from '../../../src/policy/nodeState.ts';
 import { stampChange, stampPatch, type CordonStampMutation } from '../../../src/policy/mutation.ts';
 import type { Mode, Policy } from '../../../src/policy/types.ts';
 import { MAINTENANCE, makeNode } from '../../../testkit/fixtures.ts';
@@ -193,7 +194,7 @@ const STAMP_NOW = new Date('2026-12-01T10:00:00Z');
 
 /** What the request asks of the cordon stamp, and the patch (src/policy/mutation.ts), before any policy refuses it. */
 export function stampMutation(request: AdmissionRequest, now = STAMP_NOW): CordonStampMutation {
-  const change = stampChange(request, evaluate(request, policyWith(), 'mutate'));
+  const change = stampChange(readWrite(request));
   return { change, patch: change === 'none' || request.object === null ? [] : stampPatch(request.object, change, request.userInfo.username, now) };
 }
 
