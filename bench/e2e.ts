@@ -16,7 +16,7 @@ import { waitFor } from '../testkit/wait.ts';
 import { startControlPlane, type ControlPlane, type Identity } from '../testkit/e2e/controlPlane.ts';
 import { baseManifests, createNode, makeCertificates } from '../testkit/e2e/cordonGuard.ts';
 import { percentiles, type Percentiles } from './load.ts';
-import { CORDON_STAMP_ANNOTATION } from '../src/policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../src/policy/annotations.ts';
 import { BENCH_POLICY } from './payloads.ts';
 import { startCordonGuard, type Server } from './servers.ts';
 

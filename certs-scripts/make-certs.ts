@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { authorityDue, canonicalSans, day, issueAuthority, issueServing, keyMatches, serviceDnsNames, servingRenewalReason } from '../src/tls/authority.ts';
 import { certificateNotAfter, type PemKeyPair } from '../src/tls/certificates.ts';
 import { canonicalDnsName, canonicalIp, type SubjectAltNames } from '../src/tls/subjectAltNames.ts';
+import { isDns1123Subdomain } from '../src/text/dnsNames.ts';
 
 export const SERVICE_NAME = 'cordon-guard';
 export const SERVICE_NAMESPACE = 'cordon-guard';
@@ -85,7 +86,6 @@ export interface MakeCertsResult {
   written: string[];
 }
 
-const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function positiveInteger(text: string | undefined, fallback: number, flag: string, min: number): number {
   if (text === undefined) return fallback;
@@ -117,7 +117,8 @@ export function parseMakeCertsArgs(argv: string[], cwd = process.cwd()): MakeCer
   if (values.help === true) return 'help';
   const dnsNames = (values.dns ?? []).map((name) => {
     const canonical = canonicalDnsName(name);
-    if (!DNS_NAME.test(canonical)) throw new MakeCertsUsageError(`--dns: not a DNS name: ${JSON.stringify(name)}`);
+    // A certificate may name a wildcard: `*.` then a DNS subdomain.
+    if (!isDns1123Subdomain(canonical.startsWith('*.') ? canonical.slice(2) : canonical)) throw new MakeCertsUsageError(`--dns: not a DNS name: ${JSON.stringify(name)}`);
     return canonical;
   });
   const ipAddresses = (values.ip ?? []).map((ip) => {

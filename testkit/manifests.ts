@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments, parseDocument } from 'yaml';
+import { isPlainObject } from '../src/admission/json.ts';
 import { parseCommandLine, type ServeOptions } from '../src/cli/args.ts';
 import { parsePolicyDocument, type PolicyParseResult } from '../src/policy/document.ts';
 
@@ -17,8 +18,9 @@ import { parsePolicyDocument, type PolicyParseResult } from '../src/policy/docum
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Obj = { [key: string]: Json };
 
+/** A mapping: src/admission/json.ts's guard, narrowed to the manifests' JSON. */
 export function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isPlainObject(value);
 }
 
 export function obj(value: Json | undefined, what: string): Obj {

@@ -19,3 +19,25 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function ownField(value: unknown, key: string): unknown {
   return isPlainObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
+
+/** Deep equality of JSON values, without recursion (a review may nest 100,000 levels deep). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  const pending: [unknown, unknown][] = [[a, b]];
+  for (let pair = pending.pop(); pair !== undefined; pair = pending.pop()) {
+    const [x, y] = pair;
+    if (x === y) continue;
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length) return false;
+      x.forEach((value: unknown, i) => pending.push([value, y[i]]));
+      continue;
+    }
+    if (!isPlainObject(x) || !isPlainObject(y)) return false;
+    const keys = Object.keys(x);
+    if (keys.length !== Object.keys(y).length) return false;
+    for (const key of keys) {
+      if (!Object.hasOwn(y, key)) return false;
+      pending.push([x[key], y[key]]);
+    }
+  }
+  return true;
+}

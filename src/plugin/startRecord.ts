@@ -3,8 +3,9 @@
 //   cordon-guard.io/maintenance-started: {"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":false,"annotation":"cordon-guard.io/maintenance"}
 
 import { isPlainObject, ownField, parseJsonOrUndefined } from '../admission/json.ts';
+import { START_RECORD_ANNOTATION } from '../policy/annotations.ts';
 
-export const START_RECORD_ANNOTATION = 'cordon-guard.io/maintenance-started';
+export { START_RECORD_ANNOTATION };
 
 export interface StartRecord {
   /** Who started the maintenance (the SelfSubjectReview's username); null if the API server would not say. */

@@ -4,7 +4,7 @@ import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
 import { answer } from './answer.ts';
-import { CORDON_STAMP_ANNOTATION } from './cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const rogueUncordon = requestOf({

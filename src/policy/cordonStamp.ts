@@ -1,9 +1,9 @@
 // The cordon stamp: who cordoned a node, written by cordon-guard's /mutate endpoint alone.
 import { ownField, parseJsonOrUndefined } from '../admission/json.ts';
 import type { KubeObject } from '../admission/types.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
 import { annotation } from './nodeState.ts';
-
-export const CORDON_STAMP_ANNOTATION = 'cordon-guard.io/cordoned-by';
+import type { CordonStamp } from './types.ts';
 
 /**
  * The stamp format. Version 2 is written by a cordon-guard whose /validate refuses every write
@@ -12,11 +12,6 @@ export const CORDON_STAMP_ANNOTATION = 'cordon-guard.io/cordoned-by';
  * did not refuse that: such a stamp may have outlived its cordon, and names nobody.
  */
 const STAMP_VERSION = 2;
-
-export interface CordonStamp {
-  user: string;
-  at: string;
-}
 
 /** RFC 3339 in UTC, to the second, as Kubernetes writes times. */
 export function rfc3339(date: Date): string {

@@ -2,16 +2,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { applyPatch, type Operation } from 'rfc6902';
 import { decodeAdmissionReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/reply.ts';
 import { policyWith } from '../../testkit/policies.ts';
+import { answer } from './answer.ts';
 import { evaluate } from './engine.ts';
 import { judge } from './judge.ts';
 import { isRefused, type PolicySettings } from './types.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const STAMP = 'cordon-guard.io/cordoned-by';
-/** Runs per property: 6 properties x 20,000 = 120,000 generated reviews in `make test`; `make fuzz` raises it. */
+/** Runs per property: 7 properties x 20,000 = 140,000 generated reviews in `make test`; `make fuzz` raises it. */
 const RUNS = Number(process.env.CORDON_GUARD_PROPERTY_RUNS ?? 20_000);
 
 // An oracle for `*` patterns written independently of the engine's regex compiler.
@@ -177,6 +179,24 @@ describe('policy properties over generated reviews', () => {
         fc.pre(cordoned(r.oldObject) && !cordoned(r.object) && !Object.hasOwn(r.object.metadata.annotations ?? {}, STAMP));
         const evaluation = evaluate(request, policyWith(s));
         assert.equal(evaluation.verdict === 'allow' && evaluation.reason === 'allowlisted', oracleAllowlisted(s, r.username, r.groups));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("/mutate's one evaluation of a write is /validate's evaluation of the write as /mutate lets it through", () => {
+    const now = new Date('2026-12-01T10:00:00Z');
+    const summary = (e: ReturnType<typeof evaluate>) => ({ verdict: e.verdict, reason: 'reason' in e ? e.reason : undefined, transition: 'transition' in e ? e.transition : undefined, message: 'message' in e ? e.message : undefined });
+    fc.assert(
+      fc.property(review, settings, (r, s) => {
+        const { request } = toRequest(r);
+        const policy = policyWith(s);
+        const mutated = answer('mutate', request, policy, now);
+        fc.pre(mutated.repair === undefined && request.object !== null);
+        const object = structuredClone(request.object);
+        const patch = JSON.parse(Buffer.from(mutated.reply.patch ?? 'W10=', 'base64').toString('utf8')) as Operation[];
+        assert.ok(applyPatch(object, patch).every((e) => e === null));
+        assert.deepEqual(summary(evaluate(request, policy, 'mutate')), summary(evaluate({ ...request, object }, policy)));
       }),
       { numRuns: RUNS },
     );

@@ -205,6 +205,7 @@ describe('the policy engine, edge cases found by mutation testing', () => {
         verdict: 'allow',
         reason: 'not-an-uncordon',
         transition: 'other',
+        facts: { write: 'update', cordonedBefore: false, cordonedAfter: false, stampAfter: undefined },
       });
     }
   });

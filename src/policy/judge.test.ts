@@ -4,7 +4,8 @@ import { MAINTENANCE, makeNode } from '../../testkit/fixtures.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
 import { judge, reasonOf } from './judge.ts';
-import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
+import { stampValue } from './cordonStamp.ts';
 import { MODES } from './types.ts';
 
 const rogueUncordon = requestOf({

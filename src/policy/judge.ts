@@ -2,20 +2,19 @@
 import { allowed, allowedWithAuditAnnotations, allowedWithWarnings, denied, errored, type Reply } from '../admission/reply.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { evaluate } from './engine.ts';
-import { isRefused, type Evaluation, type Policy } from './types.ts';
-
-type Violation = Extract<Evaluation, { verdict: 'violation' }>;
+import { isRefused, type Evaluation, type Policy, type Violation } from './types.ts';
 
 /**
- * What happened to the request, as logged and counted; a violation's decision is its mode's.
- * `prevented`: in mode preserve, /mutate repaired the write (src/policy/repair.ts) and let the
- * rest of it through.
+ * The record of what was decided about a write: the reply is made from it, and so are the log
+ * line, the metrics and the Event. A violation's decision is its mode's; `prevented`: in mode
+ * preserve, /mutate repaired the write (src/policy/repair.ts) and let the rest of it through.
  */
 export type Judgement =
   | { evaluation: Extract<Evaluation, { verdict: 'allow' }>; decision: 'allowed'; reply: Reply }
   | { evaluation: Violation; decision: 'denied' | 'warned' | 'audited' | 'prevented'; reply: Reply }
   | { evaluation: Extract<Evaluation, { verdict: 'errored' }>; decision: 'errored'; reply: Reply };
 
+/** /validate's judgement of a request. */
 export function judge(request: AdmissionRequest, policy: Policy): Judgement {
   const evaluation = evaluate(request, policy);
   switch (evaluation.verdict) {

@@ -2,8 +2,8 @@
 // Order: webhook, node, requester, the violation in words, the annotation, the way out.
 import type { AdmissionRequest } from '../admission/types.ts';
 import { firstChars, printable, quoted, withinBytes } from '../text/text.ts';
-import { isRefused, type Policy, type Transition, type ViolationReason } from './types.ts';
-import { CORDON_STAMP_ANNOTATION, type CordonStamp } from './cordonStamp.ts';
+import { isRefused, type CordonStamp, type Policy, type Transition, type ViolationReason } from './types.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
 
 export const MESSAGE_MAX_CHARS = 1024;
 export const WARNING_MAX_BYTES = 256;

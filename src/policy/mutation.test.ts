@@ -3,10 +3,16 @@ import { describe, it } from 'node:test';
 import { applyPatch } from 'rfc6902';
 import { makeNode } from '../../testkit/fixtures.ts';
 import { requestOf } from '../../testkit/requests.ts';
-import { CORDON_STAMP_ANNOTATION, readStamp } from './cordonStamp.ts';
-import { cordonStampMutation } from './mutation.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
+import { readStamp } from './cordonStamp.ts';
+import type { AdmissionRequest } from '../admission/types.ts';
+import { policyWith } from '../../testkit/policies.ts';
+import { answer } from './answer.ts';
 
 const NOW = new Date('2026-11-28T06:30:15.123Z');
+/** The stamp change of /mutate's answer. */
+const cordonStampMutation = (request: AdmissionRequest, now: Date) => answer('mutate', request, policyWith(), now).mutation;
+
 const STAMP = '{"user":"system:serviceaccount:system-upgrade:system-upgrade","at":"2026-11-28T06:30:15Z","v":2}';
 
 function applied(object: Record<string, unknown>, patch: ReturnType<typeof cordonStampMutation>['patch']): Record<string, unknown> {

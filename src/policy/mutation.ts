@@ -2,25 +2,20 @@
 // uncordon. Pure: the time is passed in.
 import { createPatch, type Operation } from 'rfc6902';
 import { isPlainObject, ownField } from '../admission/json.ts';
-import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
-import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
-import { annotation, isCordoned } from './nodeState.ts';
+import type { KubeObject } from '../admission/types.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
+import { stampValue } from './cordonStamp.ts';
+import type { NodeWrite } from './types.ts';
 
 export type StampChange = 'stamp' | 'unstamp' | 'none';
 
-function isNode(request: AdmissionRequest): boolean {
-  const { kind } = request;
-  return kind.group === '' && kind.version === 'v1' && kind.kind === 'Node' && request.subResource === '';
-}
-
-export function stampChange(request: AdmissionRequest): StampChange {
-  if (!isNode(request) || request.object === null) return 'none';
-  const cordonedNow = isCordoned(request.object);
-  if (request.operation === 'CREATE') return cordonedNow ? 'stamp' : 'none';
-  if (request.operation !== 'UPDATE' || request.oldObject === null) return 'none';
-  const cordonedBefore = isCordoned(request.oldObject);
-  if (cordonedNow && !cordonedBefore) return 'stamp';
-  if (!cordonedNow && cordonedBefore && annotation(request.object, CORDON_STAMP_ANNOTATION) !== undefined) return 'unstamp';
+/** What the write asks of the stamp: a cordon (or a node created cordoned) is stamped, an uncordon unstamped. */
+export function stampChange(write: NodeWrite): StampChange {
+  if (write.write === 'create') return write.cordoned ? 'stamp' : 'none';
+  if (write.write !== 'update') return 'none';
+  const { cordonedBefore, cordonedAfter } = write;
+  if (cordonedAfter && !cordonedBefore) return 'stamp';
+  if (cordonedBefore && !cordonedAfter && write.stampAfter !== undefined) return 'unstamp';
   return 'none';
 }
 
@@ -40,12 +35,11 @@ export interface CordonStampMutation {
   patch: Operation[];
 }
 
-export function cordonStampMutation(request: AdmissionRequest, now: Date): CordonStampMutation {
-  const change = stampChange(request);
-  if (change === 'none' || request.object === null) return { change: 'none', patch: [] };
-  const before = annotationsView(request.object);
+/** The stamp of `username`'s cordon at `now` written on `object`, or removed from it. */
+export function stampPatch(object: KubeObject, change: 'stamp' | 'unstamp', username: string, now: Date): Operation[] {
+  const before = annotationsView(object);
   const annotations: Record<string, unknown> = { ...before.metadata.annotations };
-  if (change === 'stamp') annotations[CORDON_STAMP_ANNOTATION] = stampValue(request.userInfo.username, now);
+  if (change === 'stamp') annotations[CORDON_STAMP_ANNOTATION] = stampValue(username, now);
   else delete annotations[CORDON_STAMP_ANNOTATION];
-  return { change, patch: createPatch(before, { metadata: { annotations } }) };
+  return createPatch(before, { metadata: { annotations } });
 }

@@ -1,7 +1,7 @@
 // Kubernetes qualified-name rules for annotation keys (apimachinery validation.IsQualifiedName).
+import { isDns1123Subdomain } from '../text/dnsNames.ts';
 
 const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The problems with `key` as an annotation key; empty when it is valid. */
 export function qualifiedNameProblems(key: string): string[] {
@@ -12,7 +12,7 @@ export function qualifiedNameProblems(key: string): string[] {
   if (parts.length === 2) {
     if (prefix === '') problems.push('prefix part must not be empty');
     else if (prefix.length > 253) problems.push('prefix part must be no more than 253 characters');
-    else if (!DNS1123_SUBDOMAIN.test(prefix)) {
+    else if (!isDns1123Subdomain(prefix)) {
       problems.push('prefix part must be a lowercase DNS subdomain (e.g. "example.com")');
     }
   }

@@ -9,7 +9,8 @@ import type { KubeObject } from '../admission/types.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
 import { answer } from './answer.ts';
-import { CORDON_STAMP_ANNOTATION as STAMP, stampValue } from './cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION as STAMP } from './annotations.ts';
+import { stampValue } from './cordonStamp.ts';
 import { evaluate } from './engine.ts';
 import { judge } from './judge.ts';
 

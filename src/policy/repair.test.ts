@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyPatch } from 'rfc6902';
-import type { KubeObject } from '../admission/types.ts';
+import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import { MAINTENANCE, makeNode, type NodeShape } from '../../testkit/fixtures.ts';
 import { policyWith } from '../../testkit/policies.ts';
 import { requestOf } from '../../testkit/requests.ts';
 import { answer } from './answer.ts';
-import { CORDON_STAMP_ANNOTATION, stampValue } from './cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from './annotations.ts';
+import { stampValue } from './cordonStamp.ts';
 import { WARNING_MAX_BYTES } from './message.ts';
-import { START_RECORD_ANNOTATION as PLUGIN_START_RECORD } from '../plugin/startRecord.ts';
-import { repairOf, START_RECORD_ANNOTATION } from './repair.ts';
-import type { PolicySettings } from './types.ts';
+import type { Policy, PolicySettings } from './types.ts';
 
 const AUTOSCALER = 'system:serviceaccount:kube-system:cluster-autoscaler';
 const NOW = new Date('2026-12-01T10:00:00Z');
@@ -19,6 +18,9 @@ const TO_BE_DELETED = { key: 'ToBeDeletedByClusterAutoscaler', value: '176458320
 const KEY = 'cordon-guard.io/maintenance';
 const preserve: Partial<PolicySettings> = { mode: 'preserve' };
 const START_RECORD = 'cordon-guard.io/maintenance-started';
+
+/** What /mutate put back, as it answers. */
+const repairOf = (request: AdmissionRequest, policy: Policy) => answer('mutate', request, policy, NOW).repair;
 const RECORD = '{"by":"admin","at":"2026-11-28T06:00:00Z","wasCordoned":true,"annotation":"cordon-guard.io/maintenance"}';
 
 /** A realistic node, with its spec and metadata changed as a writer would change them. */
@@ -323,10 +325,6 @@ describe('the repair of mode preserve (POLICY.md "mode: preserve")', () => {
       assert.deepEqual(repair.object, patchedBy(request.object, repair.patch), 'the repaired object is the patch applied');
     });
   }
-
-  it('knows the start record under the key the plugin writes', () => {
-    assert.equal(START_RECORD_ANNOTATION, PLUGIN_START_RECORD);
-  });
 
   it('leaves the request alone: the repaired object is a copy', () => {
     for (const review of [cleanTaints(), { ...cleanTaints(), object: node({ annotations: { 'example.com/new': 'x' } }) }]) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { answer as answerOf } from '../policy/answer.ts';
-import { judge } from '../policy/judge.ts';
+import { judge, type Judgement } from '../policy/judge.ts';
 import { makeNode, MAINTENANCE } from '../../testkit/fixtures.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
 import { policyWith } from '../../testkit/policies.ts';
@@ -47,6 +47,44 @@ describe('the admission observer', () => {
   });
 });
 
+describe('the admission observer and the emergency way out', () => {
+  const policy = policyWith({ allow: { users: ['oncall'], groups: [], serviceAccounts: [] } });
+  const uncordonBy = (username: string, annotations: Record<string, string>) =>
+    requestOf({ username, groups: ['sre', 'system:authenticated'], oldObject: makeNode({ cordoned: true, annotations }), object: makeNode({ cordoned: false, annotations }) });
+
+  it('logs an allowlisted uncordon of a node under maintenance at info, with who and why', () => {
+    const logs = new LogCapture();
+    const observe = createAdmissionObserver({ logger: createLogger('info', logs), metrics: createMetrics({ defaultMetrics: false }) });
+    const request = uncordonBy('oncall', MAINTENANCE);
+    observe(request, judge(request, policy), policy, 0.0001);
+    assert.equal(logs.lines.length, 1);
+    const [line] = logs.lines;
+    assert.equal(line!.level, 'info');
+    assert.equal(line!.msg, 'uncordon allowed: allowlisted');
+    assert.equal(line!.reason, 'allowlisted');
+    assert.equal(line!.decision, 'allowed');
+    assert.equal(line!.user, 'oncall');
+    assert.deepEqual(line!.groups, ['sre', 'system:authenticated']);
+    assert.deepEqual(line!.maintenance, { key: 'cordon-guard.io/maintenance', value: 'kernel 6.8 upgrade, OPS-4411' });
+    assert.deepEqual(Object.keys(line!).sort(), ['decision', 'dryRun', 'groups', 'latencyMs', 'level', 'maintenance', 'mode', 'msg', 'node', 'patch', 'policy', 'reason', 'service', 'time', 'uid', 'user']);
+  });
+
+  it('keeps other allowed uncordons at debug: an allowlisted one of a node not under maintenance, and one after the maintenance', () => {
+    const logs = new LogCapture();
+    const observe = createAdmissionObserver({ logger: createLogger('info', logs), metrics: createMetrics({ defaultMetrics: false }) });
+    for (const request of [uncordonBy('oncall', {}), uncordonBy('someone', {})]) observe(request, judge(request, policy), policy, 0.0001);
+    assert.equal(logs.lines.length, 0);
+  });
+
+  it('writes the maintenance value as a log field, its control characters escaped', () => {
+    const logs = new LogCapture();
+    const observe = createAdmissionObserver({ logger: createLogger('info', logs), metrics: createMetrics({ defaultMetrics: false }) });
+    const request = uncordonBy('oncall', { 'cordon-guard.io/maintenance': 'OPS-1\nforged line' });
+    observe(request, judge(request, policy), policy, 0.0001);
+    assert.deepEqual(logs.lines[0]!.maintenance, { key: 'cordon-guard.io/maintenance', value: 'OPS-1\\u{a}forged line' });
+  });
+});
+
 describe('the mutation observer', () => {
   it('logs a stamp with the patch and never the requester\'s credentials', () => {
     const logs = new LogCapture();
@@ -74,10 +112,12 @@ describe('the mutation observer in mode preserve', () => {
     const logs = new LogCapture();
     const metrics = createMetrics({ defaultMetrics: false });
     const recorded: string[] = [];
-    const observe = createMutationObserver({ logger: createLogger('info', logs), metrics, events: { record: (_request, judgement) => recorded.push(judgement.decision) } });
+    const events: Judgement[] = [];
+    const observe = createMutationObserver({ logger: createLogger('info', logs), metrics, events: { record: (_request, judgement) => (recorded.push(judgement.decision), events.push(judgement)) } });
     const policy = policyWith({ mode: 'preserve' });
     const request = repairable(false);
-    observe(request, answerOf('mutate', request, policy, new Date('2026-12-01T10:00:00Z')), policy, 0.0001);
+    const answer = answerOf('mutate', request, policy, new Date('2026-12-01T10:00:00Z'));
+    observe(request, answer, policy, 0.0001);
     assert.equal(logs.lines.length, 1);
     const [line] = logs.lines;
     assert.equal(line!.level, 'warn');
@@ -90,6 +130,8 @@ describe('the mutation observer in mode preserve', () => {
     assert.match(String(line!.msg), /^cordon-guard kept node "worker-3" cordoned: /);
     assert.doesNotMatch(JSON.stringify(line), /s3cr3t/);
     assert.deepEqual(recorded, ['prevented']);
+    assert.equal(events.length, 1);
+    assert.equal(events[0], answer.judgement, 'the Event records the answer\'s own decision record');
     const text = await metrics.registry.metrics();
     assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="prevented",reason="maintenance-active",mode="mutate"\} 1/);
     assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler"\} 1/);

@@ -1,8 +1,7 @@
 // Everything that happens after an answer is decided: the log line, the metrics and the
 // Kubernetes Event. Nothing here can change or delay the answer.
 import type { AdmissionRequest } from '../admission/types.ts';
-import type { Judgement } from '../policy/judge.ts';
-import { reasonOf } from '../policy/judge.ts';
+import { reasonOf, type Judgement } from '../policy/judge.ts';
 import type { Policy } from '../policy/types.ts';
 import { forBuiltLines, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -46,31 +45,64 @@ function judgedFields(request: AdmissionRequest, policy: Policy, decision: strin
     reason,
     mode: policy.mode,
     dryRun: request.dryRun,
-    latencyMs: Math.round(latencySeconds * 1e6) / 1e3,
+    latencyMs: milliseconds(latencySeconds),
     policy: policy.origin,
     patch: safePatch(request),
   };
 }
 
-export function createAdmissionObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): AdmissionObserver {
+/** The milliseconds of a latency, to the microsecond. */
+function milliseconds(latencySeconds: number): number {
+  return Math.round(latencySeconds * 1e6) / 1e3;
+}
+
+/**
+ * The maintenance that an allowlisted requester ended by an uncordon: the emergency way out that
+ * an auditor asks about, logged at info rather than debug. Undefined for any other judgement.
+ */
+function maintenanceOverridden(judgement: Judgement): string | undefined {
+  const { evaluation } = judgement;
+  return evaluation.verdict === 'allow' && evaluation.reason === 'allowlisted' ? evaluation.maintenance : undefined;
+}
+
+type JudgementObserver = (request: AdmissionRequest, judgement: Judgement, policy: Policy, latencySeconds: number, answer?: MutateAnswer) => void;
+
+/**
+ * The log line, metrics and Event of a judgement: /validate's, or in mode preserve the violation
+ * that /mutate prevented (`answer`, whose repair the line carries too).
+ */
+function createJudgementObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): JudgementObserver {
   const logger = forBuiltLines(parent);
-  return (request, judgement, policy, latencySeconds) => {
+  return (request, judgement, policy, latencySeconds, answer) => {
     const { evaluation, decision } = judgement;
     const reason = reasonOf(evaluation);
-    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: policy.mode });
-    metrics.admissionDuration.observe({ endpoint: 'validate' }, latencySeconds);
+    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: answer === undefined ? policy.mode : 'mutate' });
 
     const isViolation = evaluation.verdict === 'violation';
     const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
     if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
     if (isViolation && !request.dryRun) events?.record(request, judgement);
 
-    const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
+    const overridden = maintenanceOverridden(judgement);
+    const level = isViolation ? 'warn' : evaluation.verdict === 'errored' || overridden !== undefined ? 'info' : 'debug';
     if (!judged || !logger.isLevelEnabled(level)) return;
-    logger[level](
-      judgedFields(request, policy, decision, reason, latencySeconds),
-      evaluation.verdict === 'allow' ? `${evaluation.transition} allowed: ${reason}` : evaluation.message,
-    );
+    const fields = judgedFields(request, policy, decision, reason, latencySeconds);
+    if (overridden !== undefined) fields.maintenance = { key: loggable(policy.maintenanceAnnotation), value: loggable(overridden) };
+    const repair = answer?.repair;
+    if (repair !== undefined) {
+      fields.kept = repair.kept;
+      fields.repair = loggableDeep(repair.patch);
+    }
+    logger[level](fields, evaluation.verdict === 'allow' ? `${evaluation.transition} allowed: ${reason}` : evaluation.message);
+  };
+}
+
+/** /validate's observer: the log line, metrics and Event of its judgement. */
+export function createAdmissionObserver(deps: AdmissionObserverDeps): AdmissionObserver {
+  const judged = createJudgementObserver(deps);
+  return (request, judgement, policy, latencySeconds) => {
+    deps.metrics.admissionDuration.observe({ endpoint: 'validate' }, latencySeconds);
+    judged(request, judgement, policy, latencySeconds);
   };
 }
 
@@ -78,30 +110,25 @@ export type MutationObserver = (request: AdmissionRequest, answer: MutateAnswer,
 
 const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', kept: 'uncordon-refused', none: 'not-a-cordon-transition' } as const;
 
-export function createMutationObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): MutationObserver {
-  const logger = forBuiltLines(parent);
-  return (request, { mutation: { change, patch }, repair, reply }, policy, latencySeconds) => {
+/** /mutate's observer: a prevented violation is recorded as /validate records one; a stamp is logged at info. */
+export function createMutationObserver(deps: AdmissionObserverDeps): MutationObserver {
+  const judged = createJudgementObserver(deps);
+  const logger = forBuiltLines(deps.logger);
+  const { metrics } = deps;
+  return (request, answer, policy, latencySeconds) => {
     metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
-    if (repair !== undefined) {
-      // mode preserve: a violation like any other, prevented rather than denied.
-      const { evaluation } = repair;
-      const { reason } = evaluation;
-      metrics.admissionRequests.inc({ operation: request.operation, decision: 'prevented', reason, mode: 'mutate' });
-      metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
-      if (!request.dryRun) events?.record(request, { evaluation, decision: 'prevented', reply });
-      logger.warn(
-        { ...judgedFields(request, policy, 'prevented', reason, latencySeconds), kept: repair.kept, repair: loggableDeep(repair.patch) },
-        evaluation.message,
-      );
+    if (answer.judgement !== undefined) {
+      judged(request, answer.judgement, policy, latencySeconds, answer);
       return;
     }
+    const { change, patch } = answer.mutation;
     const reason = MUTATION_REASONS[change];
     const unchanged = change === 'none' || change === 'kept';
     metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: 'mutate' });
     // A kept stamp is the violation's business: /validate logs it.
     if (unchanged) return;
     logger.info(
-      { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: Math.round(latencySeconds * 1e6) / 1e3, patch: loggableDeep(patch) },
+      { uid: loggable(request.uid), node: loggable(request.name), user: loggable(request.userInfo.username), reason, dryRun: request.dryRun, latencyMs: milliseconds(latencySeconds), patch: loggableDeep(patch) },
       `${change === 'stamp' ? 'stamped the cordon' : 'removed the cordon stamp'} of node ${quoted(request.name, 253)} by ${quoted(request.userInfo.username, 253)}`,
     );
   };

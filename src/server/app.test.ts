@@ -141,14 +141,33 @@ describe('the admission server over TLS', () => {
     assert.match(line.msg, /^cordon-guard denied uncordon of node "worker-3"/);
   });
 
-  it('logs allowed uncordons at debug and says nothing about ordinary updates', async () => {
+  it('logs other allowed uncordons at debug and says nothing about ordinary updates', async () => {
     const before = server.logs.lines.length;
     await validate(readFileSync(new URL('reviews/label-change.json', examples)));
-    await validate(readFileSync(new URL('reviews/allowlisted-uncordon.json', examples)));
+    await validate(readFileSync(new URL('reviews/uncordon-after-maintenance.json', examples)));
     const added = server.logs.lines.slice(before);
     assert.equal(added.length, 1);
     assert.equal(added[0]?.level, 'debug');
-    assert.equal(added[0]?.reason, 'allowlisted');
+    assert.equal(added[0]?.reason, 'no-maintenance');
+    assert.equal(added[0]?.maintenance, undefined);
+  });
+
+  it('logs an allowlisted uncordon of a node under maintenance at info, with who uncordoned and which maintenance it ended', async () => {
+    const before = server.logs.lines.length;
+    const res = await validate(readFileSync(new URL('reviews/allowlisted-uncordon.json', examples)));
+    assert.equal((res.json as { response: { allowed: boolean } }).response.allowed, true);
+    const added = server.logs.lines.slice(before);
+    assert.equal(added.length, 1);
+    const [line] = added;
+    assert.equal(line?.level, 'info');
+    assert.equal(line?.msg, 'uncordon allowed: allowlisted');
+    assert.equal(line?.decision, 'allowed');
+    assert.equal(line?.reason, 'allowlisted');
+    assert.equal(line?.node, 'worker-3');
+    assert.equal(line?.user, 'alice@example.com');
+    assert.deepEqual(line?.groups, ['system:authenticated']);
+    assert.deepEqual(line?.maintenance, { key: 'cordon-guard.io/maintenance', value: 'kernel 6.8 upgrade, OPS-4411' });
+    assert.equal(line?.policy, 'file examples/policy.yaml');
   });
 
   it('counts answers by decision and reason in the metrics', async () => {

@@ -3,7 +3,7 @@
 // key (test/unit/manifests/ checks that they equal these), and serve keeps the configurations
 // in the cluster in step with the policy in force (src/kube/webhookConfigurations.ts). Pure:
 // text in, text out.
-import { CORDON_STAMP_ANNOTATION } from '../policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../policy/annotations.ts';
 
 /** The validating webhook's one matchCondition: an uncordon, a removal of the key, or a change of the stamp. */
 export const VALIDATING_CONDITION = 'uncordon-or-maintenance-annotation-removal-or-stamp-change';

@@ -7,7 +7,7 @@ import { celEnv, isCelError, isCelList, isCelMap, isCelUint, celUint, parse, pla
 import type { Value } from '@bufbuild/cel-spec/cel/expr/value_pb.js';
 import { getTestRegistry } from '@bufbuild/cel-spec/testdata/registry.js';
 import { getConformanceSuite, type IncrementalTest, type IncrementalTestSuite } from '@bufbuild/cel-spec/testdata/tests.js';
-import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/annotations.ts';
 import { mutating, validating } from '../../../testkit/manifests.ts';
 import { evalCel, show } from './matchConditions.ts';
 

@@ -36,10 +36,12 @@
 //   only tell an error from a value.
 import { CelScalar, celEnv, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
 import type { AdmissionRequest, KubeObject } from '../../../src/admission/types.ts';
-import { CORDON_STAMP_ANNOTATION, stampValue } from '../../../src/policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/annotations.ts';
+import { stampValue } from '../../../src/policy/cordonStamp.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
 import { answer } from '../../../src/policy/answer.ts';
-import { stampChange } from '../../../src/policy/mutation.ts';
+import { readWrite } from '../../../src/policy/nodeState.ts';
+import { stampChange, stampPatch, type CordonStampMutation } from '../../../src/policy/mutation.ts';
 import type { Mode, Policy } from '../../../src/policy/types.ts';
 import { MAINTENANCE, makeNode } from '../../../testkit/fixtures.ts';
 import { isObj, maintenanceAnnotation, type Obj } from '../../../testkit/manifests.ts';
@@ -188,10 +190,16 @@ export function couldBeRefused(oldObject: Obj, object: Obj, under: readonly Poli
   return under.some((policy) => REQUESTERS.some((user) => evaluate(nodeRequest('UPDATE', oldObject, object, user), policy).verdict === 'violation'));
 }
 
-/** Does /mutate stamp or unstamp this request (src/policy/mutation.ts)? */
-export const mutates = (request: AdmissionRequest): boolean => stampChange(request) !== 'none';
-
 const STAMP_NOW = new Date('2026-12-01T10:00:00Z');
+
+/** What the request asks of the cordon stamp, and the patch (src/policy/mutation.ts), before any policy refuses it. */
+export function stampMutation(request: AdmissionRequest, now = STAMP_NOW): CordonStampMutation {
+  const change = stampChange(readWrite(request));
+  return { change, patch: change === 'none' || request.object === null ? [] : stampPatch(request.object, change, request.userInfo.username, now) };
+}
+
+/** Does /mutate stamp or unstamp this request? */
+export const mutates = (request: AdmissionRequest): boolean => stampMutation(request).change !== 'none';
 let preservePolicies: Policy[] | undefined;
 
 /** Does /mutate answer this request with a patch, or repair it, under some policy and requester? */

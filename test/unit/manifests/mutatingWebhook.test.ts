@@ -10,14 +10,13 @@ import { decodeAdmissionReview } from '../../../src/admission/decode.ts';
 import { applyPatch, type Operation } from 'rfc6902';
 import type { AdmissionRequest } from '../../../src/admission/types.ts';
 import { answer } from '../../../src/policy/answer.ts';
-import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/annotations.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
-import { stampChange } from '../../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../../src/policy/qualifiedName.ts';
 import { MUTATING_CONDITION, mutatingExpression } from '../../../src/webhooks/matchConditions.ts';
 import { requestOf } from '../../../testkit/requests.ts';
 import { EXAMPLE_REVIEWS, MANIFESTS, checkServiceOf, list, maintenanceAnnotation, mutating, obj, parseYamlValue, readJsonFile, str, validating } from '../../../testkit/manifests.ts';
-import { REQUESTERS, compileMatchCondition, cordoned, mutatePatches, mutates, nodeRequest, nodeStates, policies, realisticNodes, shouldMatch, show, varsOf } from './matchConditions.ts';
+import { REQUESTERS, compileMatchCondition, cordoned, mutatePatches, mutates, nodeRequest, nodeStates, policies, realisticNodes, shouldMatch, show, stampMutation, varsOf } from './matchConditions.ts';
 
 describe('the MutatingWebhookConfiguration', () => {
   test("its matchCondition is the one serve keeps in step: src/webhooks/matchConditions.ts's, for the policy's maintenanceAnnotation, byte for byte", () => {
@@ -78,7 +77,7 @@ describe('the MutatingWebhookConfiguration', () => {
     for (const oldObject of [null, ...nodeStates(maintenanceAnnotation())]) {
       for (const object of nodeStates(maintenanceAnnotation())) {
         const request = nodeRequest(oldObject === null ? 'CREATE' : 'UPDATE', oldObject, object);
-        assert.equal(cordonMatch(varsOf(request)), stampChange(request) === 'stamp', `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}`);
+        assert.equal(cordonMatch(varsOf(request)), stampMutation(request).change === 'stamp', `old ${JSON.stringify(oldObject)} new ${JSON.stringify(object)}`);
       }
     }
   });
@@ -96,7 +95,7 @@ describe('the MutatingWebhookConfiguration', () => {
         const { patched, repaired } = mutatePatches(request);
         const judged = shouldMatch(oldObject, object, maintenanceAnnotation());
         if (patched) assert.equal(got, true, `patched but not sent: ${what}`);
-        assert.equal(got, stampChange(request) === 'stamp' || judged, what);
+        assert.equal(got, stampMutation(request).change === 'stamp' || judged, what);
         if (patched) seen.patched++;
         if (repaired) seen.repaired++;
         if (got === true && !patched) seen.judgedOnly++;
@@ -176,10 +175,10 @@ describe('the MutatingWebhookConfiguration', () => {
     for (const [what, request] of requests) {
       const got = match(varsOf(request));
       const judged = judgedBy(varsOf(request)) === true;
-      assert.equal(got, stampChange(request) === 'stamp' || judged, `${what}: ${show(got)}`);
+      assert.equal(got, stampMutation(request).change === 'stamp' || judged, `${what}: ${show(got)}`);
       const { patched, repaired } = mutatePatches(request);
       if (patched) assert.equal(got, true, `patched but not sent: ${what}`);
-      seen.add(stampChange(request));
+      seen.add(stampMutation(request).change);
       if (repaired) seen.add('repair');
     }
     assert.deepEqual([...seen].sort(), ['none', 'repair', 'stamp', 'unstamp']);

@@ -10,9 +10,8 @@ import { parse, unparse } from '@bufbuild/cel';
 import { applyPatch, type Operation } from 'rfc6902';
 import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_TARGETS } from '../../../certs-scripts/make-certs.ts';
 import type { KubeObject } from '../../../src/admission/types.ts';
-import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/cordonStamp.ts';
+import { CORDON_STAMP_ANNOTATION } from '../../../src/policy/annotations.ts';
 import { evaluate } from '../../../src/policy/engine.ts';
-import { cordonStampMutation } from '../../../src/policy/mutation.ts';
 import { qualifiedNameProblems } from '../../../src/policy/qualifiedName.ts';
 import { VALIDATING_CONDITION, validatingExpression } from '../../../src/webhooks/matchConditions.ts';
 import { requestOf } from '../../../testkit/requests.ts';
@@ -43,6 +42,7 @@ import {
   realisticNodes,
   shouldMatch,
   show,
+  stampMutation,
   underMaintenance,
   varsOf,
 } from './matchConditions.ts';
@@ -238,7 +238,7 @@ describe('the ValidatingWebhookConfiguration', () => {
       for (const object of states) {
         const operation = oldObject === null ? 'CREATE' : 'UPDATE';
         const request = nodeRequest(operation, oldObject, object);
-        const mutation = cordonStampMutation(request, STAMP_TIME);
+        const mutation = stampMutation(request, STAMP_TIME);
         if (mutation.change === 'none') continue;
         patched++;
         const after: Obj = structuredClone(object);
