@@ -80,7 +80,11 @@ export async function runServe(options: ServeOptions): Promise<void> {
     isDraining: () => draining,
   });
   const server = createAdmissionServer(app, { keyPair: tls.pair, clientCaPem });
-  tls.onRotate((pair) => rotateKeyPair(server, pair, clientCaPem));
+  metrics.recordServingCertificate(tls.pair.certPem);
+  tls.onRotate((pair) => {
+    rotateKeyPair(server, pair, clientCaPem);
+    metrics.recordServingCertificate(pair.certPem);
+  });
   tls.watcher?.start();
   const ops = createOpsServer({ metrics, readiness });
 

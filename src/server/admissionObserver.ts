@@ -61,12 +61,12 @@ export function createAdmissionObserver({ logger: parent, metrics, events }: Adm
   return (request, judgement, policy, latencySeconds) => {
     const { evaluation, decision } = judgement;
     const reason = reasonOf(evaluation);
-    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: policy.mode });
-    metrics.admissionDuration.observe({ endpoint: 'validate' }, latencySeconds);
+    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: policy.mode, endpoint: '/validate' });
+    metrics.admissionDuration.observe({ endpoint: '/validate' }, latencySeconds);
 
     const isViolation = evaluation.verdict === 'violation';
     const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
-    if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
+    if (isViolation) metrics.countViolation({ reason, decision: judgement.decision, requester: request.userInfo.username });
     if (isViolation && !request.dryRun) events?.record(request, judgement);
 
     const level = isViolation ? 'warn' : evaluation.verdict === 'errored' ? 'info' : 'debug';
@@ -85,13 +85,13 @@ const MUTATION_REASONS = { stamp: 'cordon-stamped', unstamp: 'stamp-removed', ke
 export function createMutationObserver({ logger: parent, metrics, events }: AdmissionObserverDeps): MutationObserver {
   const logger = forBuiltLines(parent);
   return (request, { mutation: { change, patch }, repair, reply }, policy, latencySeconds) => {
-    metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
+    metrics.admissionDuration.observe({ endpoint: '/mutate' }, latencySeconds);
     if (repair !== undefined) {
       // mode preserve: a violation like any other, prevented rather than denied.
       const { evaluation } = repair;
       const { reason } = evaluation;
-      metrics.admissionRequests.inc({ operation: request.operation, decision: 'prevented', reason, mode: 'mutate' });
-      metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
+      metrics.admissionRequests.inc({ operation: request.operation, decision: 'prevented', reason, mode: policy.mode, endpoint: '/mutate' });
+      metrics.countViolation({ reason, decision: 'prevented', requester: request.userInfo.username });
       if (!request.dryRun) events?.record(request, { evaluation, decision: 'prevented', reply });
       logger.warn(
         { ...judgedFields(request, policy, 'prevented', reason, latencySeconds), kept: repair.kept, repair: loggableDeep(repair.patch) },
@@ -101,7 +101,7 @@ export function createMutationObserver({ logger: parent, metrics, events }: Admi
     }
     const reason = MUTATION_REASONS[change];
     const unchanged = change === 'none' || change === 'kept';
-    metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: 'mutate' });
+    metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: policy.mode, endpoint: '/mutate' });
     // A kept stamp is the violation's business: /validate logs it.
     if (unchanged) return;
     logger.info(
