@@ -20,8 +20,13 @@ RUN_DIR := $(CURDIR)/.tools/run
 IMAGE   ?= cordon-guard:0.1.0
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
+# promtool and prometheus (2.42) from Debian's prometheus package, unpacked into the tool cache
+# rather than installed: installing it would start a Prometheus daemon (its init script) and pull
+# in node-exporter. The tests find them there (testkit/monitoring.ts, prometheusBinary).
+PROMETHEUS_BIN_DIR := $(HOME)/.cache/cordon-guard/bin/prometheus-debian
+PROMTOOL := $(PROMETHEUS_BIN_DIR)/promtool
 
-.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
+.PHONY: help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits promtool monitoring-manifests
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -73,8 +78,29 @@ lint: typecheck $(HADOLINT)
 	npx knip
 	$(HADOLINT) Dockerfile
 
-unit: deps
+# Runs only while promtool is missing. `apt-get update` only when apt knows no prometheus package
+# yet (a fresh machine); as root, as CI runs, with no question asked.
+$(PROMTOOL):
+	@mkdir -p $(PROMETHEUS_BIN_DIR)
+	@set -euo pipefail; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; cd "$$work"; \
+	if ! apt-get download prometheus >/dev/null 2>&1; then apt-get update -qq && apt-get download prometheus; fi; \
+	dpkg-deb -x prometheus_*.deb unpacked; \
+	install -m 0755 unpacked/usr/bin/prometheus $(PROMETHEUS_BIN_DIR)/prometheus; \
+	install -m 0755 unpacked/usr/bin/promtool $(PROMTOOL); \
+	echo "unpacked $$(ls prometheus_*.deb) into $(PROMETHEUS_BIN_DIR)"
+
+promtool: $(PROMTOOL)
+	@$(PROMTOOL) --version | head -n1
+
+# manifests/monitoring/'s prometheusrule.yaml and dashboard.json, from charts/cordon-guard/files/.
+monitoring-manifests: node
+	node testkit/monitoring.ts --write
+
+# npm test includes the monitoring tests, which run promtool; `promtool test rules` once more here
+# so that its own report shows in the log.
+unit: deps $(PROMTOOL)
 	npm test
+	$(PROMTOOL) test rules test/unit/monitoring/rules.test.yaml
 
 # The Kubernetes versions of the end-to-end matrix, pinned in test/e2e/controlplane/versions.env.
 CONTROLPLANE := bash test/e2e/controlplane/build.sh
@@ -91,7 +117,7 @@ k8s-binaries:
 # Once per version: build (or reuse) its binaries, run `npm run e2e` against them with the
 # version in CORDON_GUARD_K8S_VERSION, and say which versions failed. A failure of one version
 # does not stop the others.
-e2e: build
+e2e: build $(PROMTOOL)
 	@set -o pipefail; failed=(); \
 	if [[ -z "$(strip $(E2E_VERSIONS))" ]]; then echo "e2e: no Kubernetes version to run against (see test/e2e/controlplane/versions.env)"; exit 1; fi; \
 	for v in $(E2E_VERSIONS); do \
