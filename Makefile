@@ -25,7 +25,13 @@ HADOLINT := $(TOOLS_DIR)/hadolint-$(HADOLINT_VERSION)/bin/hadolint
 SHELLCHECK_VERSION := 0.11.0.1
 SHELLCHECK := $(TOOLS_DIR)/shellcheck-$(SHELLCHECK_VERSION)/bin/shellcheck
 
-.PHONY: helm-path manifests manifests-check chart-lint workflow-lint package helm actionlint help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
+# promtool and prometheus (2.42) from Debian's prometheus package, unpacked into the tool cache
+# rather than installed: installing it would start a Prometheus daemon (its init script) and pull
+# in node-exporter. The tests find them there (testkit/monitoring.ts, prometheusBinary).
+PROMETHEUS_BIN_DIR := $(HOME)/.cache/cordon-guard/bin/prometheus-debian
+PROMTOOL := $(PROMETHEUS_BIN_DIR)/promtool
+
+.PHONY: promtool monitoring-manifests helm-path manifests manifests-check chart-lint workflow-lint package helm actionlint help node deps build typecheck lint unit e2e soak fuzz mutation k8s-binaries test run certs deploy image bench clean audit-fixtures plugin bench-culprits
 
 help:
 	@echo "make run    build and serve locally (self-signed TLS on 127.0.0.1:9443, example policy)"
@@ -115,11 +121,13 @@ lint: typecheck $(HADOLINT) manifests-check chart-lint workflow-lint
 	npx knip
 	$(HADOLINT) Dockerfile
 
-# The unit and server tests; then test/packaging/: the chart rendered by helm against
-# deploy/cordon-guard.yaml and its values, and the npm package packed, installed into an empty
-# prefix and run (about a minute).
-unit: deps $(HELM)
+# The unit and server tests (the monitoring tests among them run promtool; `promtool test rules`
+# once more so that its own report shows in the log); then test/packaging/: the chart rendered by
+# helm against deploy/cordon-guard.yaml and its values, and the npm package packed, installed
+# into an empty prefix and run (about a minute).
+unit: deps $(HELM) $(PROMTOOL)
 	npm test
+	$(PROMTOOL) test rules test/unit/monitoring/rules.test.yaml
 	CORDON_GUARD_HELM=$(HELM) npm run test:packaging
 
 # deploy/cordon-guard.yaml and charts/cordon-guard/files/ from manifests/, with the kustomize of
@@ -149,6 +157,24 @@ workflow-lint: $(ACTIONLINT) $(SHELLCHECK)
 package: deps
 	npm pack
 
+# Runs only while promtool is missing. `apt-get update` only when apt knows no prometheus package
+# yet (a fresh machine); as root, as CI runs, with no question asked.
+$(PROMTOOL):
+	@mkdir -p $(PROMETHEUS_BIN_DIR)
+	@set -euo pipefail; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; cd "$$work"; \
+	if ! apt-get download prometheus >/dev/null 2>&1; then apt-get update -qq && apt-get download prometheus; fi; \
+	dpkg-deb -x prometheus_*.deb unpacked; \
+	install -m 0755 unpacked/usr/bin/prometheus $(PROMETHEUS_BIN_DIR)/prometheus; \
+	install -m 0755 unpacked/usr/bin/promtool $(PROMTOOL); \
+	echo "unpacked $$(ls prometheus_*.deb) into $(PROMETHEUS_BIN_DIR)"
+
+promtool: $(PROMTOOL)
+	@$(PROMTOOL) --version | head -n1
+
+# manifests/monitoring/'s prometheusrule.yaml and dashboard.json, from charts/cordon-guard/files/.
+monitoring-manifests: node
+	node testkit/monitoring.ts --write
+
 # The Kubernetes versions of the end-to-end matrix, pinned in test/e2e/controlplane/versions.env.
 CONTROLPLANE := bash test/e2e/controlplane/build.sh
 K8S_VERSIONS := $(shell $(CONTROLPLANE) versions)
@@ -164,7 +190,7 @@ k8s-binaries:
 # Once per version: build (or reuse) its binaries, run `npm run e2e` against them with the
 # version in CORDON_GUARD_K8S_VERSION, and say which versions failed. A failure of one version
 # does not stop the others.
-e2e: build
+e2e: build $(PROMTOOL)
 	@set -o pipefail; failed=(); \
 	if [[ -z "$(strip $(E2E_VERSIONS))" ]]; then echo "e2e: no Kubernetes version to run against (see test/e2e/controlplane/versions.env)"; exit 1; fi; \
 	for v in $(E2E_VERSIONS); do \

@@ -238,7 +238,7 @@ async function guardSums(guard: Server): Promise<AdmissionSums> {
   const text = await (await fetch(`http://127.0.0.1:${guard.metricsPort}/metrics`)).text();
   const sums: AdmissionSums = {};
   for (const m of text.matchAll(/^cordon_guard_admission_duration_seconds_(sum|count)\{endpoint="([^"]*)"\} (\S+)$/gm)) {
-    const entry = (sums[`cordon-guard ${m[2]}`] ??= { sum: 0, count: 0 });
+    const entry = (sums[`cordon-guard ${(m[2] ?? '').replace(/^\//, '')}`] ??= { sum: 0, count: 0 });
     entry[m[1] as 'sum' | 'count'] += Number(m[3]);
   }
   return sums;

@@ -133,8 +133,8 @@ describe('the mutation observer in mode preserve', () => {
     assert.equal(events.length, 1);
     assert.equal(events[0], answer.judgement, 'the Event records the answer\'s own decision record');
     const text = await metrics.registry.metrics();
-    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="prevented",reason="maintenance-active",mode="mutate"\} 1/);
-    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler"\} 1/);
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="prevented",reason="maintenance-active",mode="preserve",endpoint="\/mutate"\} 1/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler",decision="prevented"\} 1/);
   });
 
   it('records no Event for a dry run, but still logs and counts it', async () => {

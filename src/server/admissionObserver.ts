@@ -76,11 +76,11 @@ function createJudgementObserver({ logger: parent, metrics, events }: AdmissionO
   return (request, judgement, policy, latencySeconds, answer) => {
     const { evaluation, decision } = judgement;
     const reason = reasonOf(evaluation);
-    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: answer === undefined ? policy.mode : 'mutate' });
+    metrics.admissionRequests.inc({ operation: request.operation, decision, reason, mode: policy.mode, endpoint: answer === undefined ? '/validate' : '/mutate' });
 
     const isViolation = evaluation.verdict === 'violation';
     const judged = evaluation.verdict !== 'allow' || evaluation.transition !== 'other';
-    if (isViolation) metrics.violations.inc({ reason, requester: metrics.requesterLabel(request.userInfo.username) });
+    if (isViolation) metrics.countViolation({ reason, decision: judgement.decision, requester: request.userInfo.username });
     if (isViolation && !request.dryRun) events?.record(request, judgement);
 
     const overridden = maintenanceOverridden(judgement);
@@ -101,7 +101,7 @@ function createJudgementObserver({ logger: parent, metrics, events }: AdmissionO
 export function createAdmissionObserver(deps: AdmissionObserverDeps): AdmissionObserver {
   const judged = createJudgementObserver(deps);
   return (request, judgement, policy, latencySeconds) => {
-    deps.metrics.admissionDuration.observe({ endpoint: 'validate' }, latencySeconds);
+    deps.metrics.admissionDuration.observe({ endpoint: '/validate' }, latencySeconds);
     judged(request, judgement, policy, latencySeconds);
   };
 }
@@ -116,7 +116,7 @@ export function createMutationObserver(deps: AdmissionObserverDeps): MutationObs
   const logger = forBuiltLines(deps.logger);
   const { metrics } = deps;
   return (request, answer, policy, latencySeconds) => {
-    metrics.admissionDuration.observe({ endpoint: 'mutate' }, latencySeconds);
+    metrics.admissionDuration.observe({ endpoint: '/mutate' }, latencySeconds);
     if (answer.judgement !== undefined) {
       judged(request, answer.judgement, policy, latencySeconds, answer);
       return;
@@ -124,7 +124,7 @@ export function createMutationObserver(deps: AdmissionObserverDeps): MutationObs
     const { change, patch } = answer.mutation;
     const reason = MUTATION_REASONS[change];
     const unchanged = change === 'none' || change === 'kept';
-    metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: 'mutate' });
+    metrics.admissionRequests.inc({ operation: request.operation, decision: unchanged ? 'allowed' : 'patched', reason, mode: policy.mode, endpoint: '/mutate' });
     // A kept stamp is the violation's business: /validate logs it.
     if (unchanged) return;
     logger.info(

@@ -172,9 +172,9 @@ describe('the admission server over TLS', () => {
 
   it('counts answers by decision and reason in the metrics', async () => {
     const text = await server.metrics.registry.metrics();
-    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce"\} \d+/);
-    assert.match(text, /cordon_guard_admission_duration_seconds_bucket\{le="0.001",endpoint="validate"\} \d+/);
-    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:system-upgrade:system-upgrade"\} \d+/);
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce",endpoint="\/validate"\} \d+/);
+    assert.match(text, /cordon_guard_admission_duration_seconds_bucket\{le="0.001",endpoint="\/validate"\} \d+/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:system-upgrade:system-upgrade",decision="denied"\} \d+/);
   });
 
   it('keeps connections alive longer than the API server\'s 90 s idle timeout, and reuses them', async () => {
@@ -320,7 +320,7 @@ describe('what happens after the answer', () => {
       });
       assert.equal(status, 200);
       const text = await server.metrics.registry.metrics();
-      const sum = Number(/cordon_guard_admission_duration_seconds_sum\{endpoint="validate"\} ([0-9.e-]+)/.exec(text)?.[1]);
+      const sum = Number(/cordon_guard_admission_duration_seconds_sum\{endpoint="\/validate"\} ([0-9.e-]+)/.exec(text)?.[1]);
       // Timed from the decoded review it would be well under 10 ms; timer slack allows a little under 300.
       assert.ok(sum >= 0.25, `histogram sum ${sum}s for a request that took 300 ms to arrive`);
     } finally {

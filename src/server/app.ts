@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const status = statusOf(err);
     const message = err instanceof Error ? messageOf(err, status) : String(err);
-    deps.metrics.malformedRequests.inc({ endpoint: endpointLabel(req.path), status: String(status) });
+    deps.metrics.countRefusedRequest(req.path, status);
     const log = status >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
     log({ status, path: req.path, remote: req.socket.remoteAddress, error: message }, `request refused: ${message}`);
     if (res.headersSent) return;
@@ -96,11 +96,6 @@ export function createApp(deps: AppDeps): Express {
   };
   app.use(onError);
   return app;
-}
-
-/** Bounded label values: a scan of random paths must not grow the metrics without limit. */
-function endpointLabel(path: string): string {
-  return path === '/validate' || path === '/mutate' ? path : 'other';
 }
 
 /**

@@ -82,6 +82,8 @@ export function createWebhook(parts: WebhookParts): Webhook {
   const companions = parts.companions ?? [];
   const app = createApp({ policy: () => store.current(), observe: parts.observe, now: parts.now, logger, metrics, isDraining: () => readiness.isDraining });
   const admission = createAdmissionServer(app, { certificate, clientCa, ...parts.limits });
+  metrics.recordServingCertificate(certificate.current().certPem);
+  certificate.onChange((pair) => metrics.recordServingCertificate(pair.certPem));
   const ops = createOpsServer({ metrics, readiness });
 
   return {

@@ -40,7 +40,12 @@ export class PolicyStore {
    * one: the error is logged and counted and the previous version stays.
    */
   apply(text: string, origin: string, source: PolicySourceKind): PolicyParseResult {
-    if (text === this.#text && this.#policy.origin === origin) return { ok: true, policy: this.#policy };
+    if (text === this.#text && this.#policy.origin === origin) {
+      // Back to the document in force after a rejected one: the last read is valid again.
+      this.#rejected = undefined;
+      this.#metrics.policyValid.set(1);
+      return { ok: true, policy: this.#policy };
+    }
     if (this.#rejected?.text === text && this.#rejected.origin === origin) return this.#rejected.result;
     const result = parsePolicyDocument(text, origin);
     if (!result.ok) {
@@ -56,6 +61,7 @@ export class PolicyStore {
   /** A document that cannot be used: logged and counted; the policy in force stays. */
   refuse(origin: string, source: PolicySourceKind, errors: string[]): void {
     this.#metrics.policyReloads.inc({ source, result: 'invalid' });
+    this.#metrics.policyValid.set(0);
     this.#logger.error(
       { source, origin, errors, kept: this.#policy.origin, generation: this.#generation },
       `policy from ${origin} is invalid, keeping the policy in force: ${errors.join('; ')}`,
@@ -79,6 +85,7 @@ export class PolicyStore {
     this.#generation += 1;
     this.#metrics.policyReloads.inc({ source, result: 'success' });
     this.#metrics.policyGeneration.set(this.#generation);
+    this.#metrics.policyValid.set(1);
     this.#logger.info(
       {
         source,

@@ -43,7 +43,6 @@ export interface SecretStore {
 /** The metrics this source keeps (src/observability/metrics.ts). */
 interface CertificateMetrics {
   certificateSyncFailures: { inc(): void };
-  servingCertificateExpiry: { set(value: number): void };
 }
 
 export interface Validity {
@@ -194,7 +193,6 @@ export class SecretCertificateSource implements ServingCertificateSource {
     this.#current = serving;
     this.#bundle = bundle;
     const notAfter = certificateNotAfter(serving.certPem);
-    this.#o.metrics.servingCertificateExpiry.set(notAfter.getTime() / 1000);
     if (bundleChanged) for (const listener of this.#bundleListeners) listener(bundle);
     if (pairChanged) {
       for (const listener of this.#listeners) listener(serving);

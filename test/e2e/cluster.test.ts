@@ -112,8 +112,8 @@ describe('cordon-guard deployed with its manifests', { timeout: 600_000 }, () =>
 
   it('counts the denial in its metrics', async () => {
     const text = await metrics();
-    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce"\} [1-9]/);
-    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler"\} [1-9]/);
+    assert.match(text, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce",endpoint="\/validate"\} [1-9]/);
+    assert.match(text, /cordon_guard_violations_total\{reason="maintenance-active",requester="system:serviceaccount:kube-system:cluster-autoscaler",decision="denied"\} [1-9]/);
     assert.match(text, /cordon_guard_policy_generation 1/);
   });
 

@@ -161,7 +161,7 @@ describe('cordon-guard serve', () => {
     const res = await post(`https://localhost:${serve.port}/validate`, rogue(), { ca: serve.ca });
     assert.equal((res.json as { response: { allowed: boolean } }).response.allowed, false);
     const metrics = await (await fetch(`http://127.0.0.1:${serve.metricsPort}/metrics`)).text();
-    assert.match(metrics, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce"\} 1/);
+    assert.match(metrics, /cordon_guard_admission_requests_total\{operation="UPDATE",decision="denied",reason="maintenance-active",mode="enforce",endpoint="\/validate"\} 1/);
     assert.match(metrics, /process_resident_memory_bytes/);
   });
 
