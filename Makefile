@@ -139,7 +139,7 @@ manifests: node
 manifests-check: node
 	@bin=$$($(CONTROLPLANE) build | tail -n1) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	node packaging/render-manifests.ts --kubectl "$$bin/kubectl" --into "$$tmp" && \
-	if ! diff -u deploy/cordon-guard.yaml "$$tmp/deploy/cordon-guard.yaml" || ! diff -ru charts/cordon-guard/files "$$tmp/charts/cordon-guard/files"; then \
+	if ! diff -u deploy/cordon-guard.yaml "$$tmp/deploy/cordon-guard.yaml" || ! diff -ru charts/cordon-guard/files/base "$$tmp/charts/cordon-guard/files/base" || ! diff -ru charts/cordon-guard/files/cert-manager "$$tmp/charts/cordon-guard/files/cert-manager"; then \
 	  echo "deploy/cordon-guard.yaml or charts/cordon-guard/files/ is stale (the diff above): run make manifests"; exit 1; \
 	fi
 

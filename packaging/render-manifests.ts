@@ -56,6 +56,9 @@ export function render(kubectl: string): string {
   return `${header(packageVersion(), image)}---\n${result.stdout}`;
 }
 
+/** The folders of charts/cordon-guard/files/ that hold copies made here. */
+const GENERATED_DIRS = ['base', 'cert-manager'];
+
 /** The manifests the chart renders from, by their path under charts/cordon-guard/files/. */
 export function chartFiles(): Map<string, string> {
   const files = new Map<string, string>();
@@ -80,7 +83,9 @@ function main(): void {
   const into = values.into ?? ROOT;
   writeAtomically(join(into, relative(ROOT, DEPLOY_FILE)), render(values.kubectl));
   const filesDir = join(into, relative(ROOT, CHART_FILES));
-  rmSync(filesDir, { recursive: true, force: true });
+  // Only the copies are made here; the chart's own files beside them (the alerting rules, the
+  // dashboard) are sources, not copies.
+  for (const dir of GENERATED_DIRS) rmSync(join(filesDir, dir), { recursive: true, force: true });
   for (const [path, text] of chartFiles()) writeAtomically(join(filesDir, path), text);
 }
 
