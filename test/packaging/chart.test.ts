@@ -130,3 +130,28 @@ describe('the Helm chart', () => {
     assert.match(readFileSync(join(CHART, 'values.yaml'), 'utf8'), /helm install cordon-guard charts\/cordon-guard --namespace cordon-guard/);
   });
 });
+
+describe('the Helm chart with monitoring on', () => {
+  test('off by default: no ServiceMonitor, PrometheusRule or dashboard', () => {
+    const kinds = helmTemplate().map((o) => `${String(o.kind)} ${str(obj(o.metadata, 'metadata').name, 'name')}`);
+    for (const unwanted of ['ServiceMonitor cordon-guard', 'PrometheusRule cordon-guard', 'ConfigMap cordon-guard-dashboard']) assert.ok(!kinds.includes(unwanted), unwanted);
+  });
+
+  test('metrics.serviceMonitor, metrics.prometheusRule and grafana.dashboard render the objects of the kustomize component manifests/monitoring', () => {
+    const rendered = helmTemplate(['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'grafana.dashboard.enabled=true']);
+    const component = join(CHART, '..', '..', 'manifests', 'monitoring');
+    const serviceMonitor = parseYamlFile(join(component, 'servicemonitor.yaml'))[0] ?? {};
+    const prometheusRule = parseYamlFile(join(component, 'prometheusrule.yaml'))[0] ?? {};
+    assert.deepEqual(find(rendered, 'ServiceMonitor').spec, serviceMonitor.spec);
+    assert.deepEqual(find(rendered, 'PrometheusRule').spec, prometheusRule.spec);
+    const dashboard = find(rendered, 'ConfigMap', 'cordon-guard-dashboard');
+    assert.equal(obj(obj(dashboard.metadata, 'metadata').labels, 'labels').grafana_dashboard, '1');
+    assert.deepEqual(JSON.parse(str(obj(dashboard.data, 'data')['cordon-guard.json'], 'dashboard')), JSON.parse(readFileSync(join(component, 'dashboard.json'), 'utf8')));
+  });
+
+  test('their labels and the dashboard namespace come from values', () => {
+    const rendered = helmTemplate(['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.serviceMonitor.labels.release=kube-prometheus-stack', '--set', 'grafana.dashboard.enabled=true', '--set', 'grafana.dashboard.namespace=monitoring']);
+    assert.equal(obj(obj(find(rendered, 'ServiceMonitor').metadata, 'metadata').labels, 'labels').release, 'kube-prometheus-stack');
+    assert.equal(obj(find(rendered, 'ConfigMap', 'cordon-guard-dashboard').metadata, 'metadata').namespace, 'monitoring');
+  });
+});

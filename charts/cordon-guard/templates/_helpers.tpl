@@ -50,3 +50,20 @@ matchConditions and its CA from the certificate source. Called with (list $ "FIL
 {{- end -}}
 {{- toYaml $configuration -}}
 {{- end -}}
+
+{{/* The name of the objects that are cordon-guard's own (manifests/base names them all so). */}}
+{{- define "cordon-guard.fullname" -}}
+cordon-guard
+{{- end -}}
+
+{{/* The labels every object of manifests/base carries. */}}
+{{- define "cordon-guard.labels" -}}
+app.kubernetes.io/name: cordon-guard
+app.kubernetes.io/part-of: cordon-guard
+{{- end -}}
+
+{{/* The pods' labels that the Service selects (manifests/base/service.yaml). */}}
+{{- define "cordon-guard.selectorLabels" -}}
+app.kubernetes.io/name: cordon-guard
+app.kubernetes.io/component: webhook
+{{- end -}}
