@@ -1,6 +1,6 @@
 // A pod of a Deployment, as near as this machine allows without a kubelet or a container engine:
 // the container's command, args and env as the kubelet resolves them against the image
-// (./image.ts), its Secret and emptyDir volumes and the ServiceAccount token bind-mounted where
+// (./image.ts), its Secret, ConfigMap and emptyDir volumes and the ServiceAccount token bind-mounted where
 // the pod spec says, in a private mount namespace; its own IP in a network namespace
 // (./podNetwork.ts); its name as hostname, in its own UTS namespace; its user, groups, no_new_privs, capabilities and read-only root from the
 // securityContext; and a readiness probe run from the host, as the kubelet probes a pod's IP.
@@ -149,16 +149,22 @@ function envValue(cp: ControlPlane, variable: V1EnvVar, env: Record<string, stri
   throw new Error(`env ${variable.name}: only fieldRef, configMapKeyRef and secretKeyRef are simulated`);
 }
 
+interface VolumeFile {
+  content: Buffer;
+  mode: number;
+}
+
 /**
  * A volume's files as the kubelet's atomic writer lays them out: the data in a timestamped
- * directory, `..data` pointing at it, and each key a symlink through `..data`.
+ * directory, `..data` pointing at it, and each key a symlink through `..data`; with an fsGroup,
+ * the files belong to that group.
  */
-function writeAtomicVolume(dir: string, files: Record<string, Buffer>, mode: number, group: number | undefined): void {
+function writeAtomicVolume(dir: string, files: Record<string, VolumeFile>, group: number | undefined): void {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const stamp = `..${new Date().toISOString().replace(/[-:]/g, '_').replace('T', '_').replace('Z', '')}.${randomBytes(4).toString('hex')}`;
   const dataDir = join(dir, stamp);
   mkdirSync(dataDir, { mode: 0o755 });
-  for (const [key, content] of Object.entries(files)) {
+  for (const [key, { content, mode }] of Object.entries(files)) {
     const file = join(dataDir, key);
     mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
     writeFileSync(file, content);
@@ -171,28 +177,38 @@ function writeAtomicVolume(dir: string, files: Record<string, Buffer>, mode: num
   if (group !== undefined) chownSync(dir, 0, group);
 }
 
-function secretVolume(cp: ControlPlane, namespace: string, volume: V1Volume, dir: string, group: number | undefined): void {
-  const source = volume.secret ?? {};
-  const result = cp.kubectl(['get', 'secret', source.secretName ?? '', '-n', namespace, '-o', 'json']);
+/** A Secret or ConfigMap volume: its keys (or its items) as files, read from the API server now. */
+function keyedVolume(cp: ControlPlane, namespace: string, volume: V1Volume, dir: string, group: number | undefined): void {
+  const kind = volume.secret !== undefined ? 'secret' : 'configmap';
+  const source = volume.secret ?? volume.configMap ?? {};
+  const objectName = volume.secret?.secretName ?? volume.configMap?.name ?? '';
+  const result = cp.kubectl(['get', kind, objectName, '-n', namespace, '-o', 'json']);
   if (result.code !== 0) {
-    if (source.optional === true) return writeAtomicVolume(dir, {}, 0o644, group);
-    throw new Error(`secret ${namespace}/${source.secretName} of volume ${volume.name}: ${result.stderr.trim()} (the kubelet would keep the pod in ContainerCreating)`);
+    if (source.optional === true) return writeAtomicVolume(dir, {}, group);
+    throw new Error(`${kind} ${namespace}/${objectName} of volume ${volume.name}: ${result.stderr.trim()} (the kubelet would keep the pod in ContainerCreating)`);
   }
-  const data = (JSON.parse(result.stdout) as { data?: Record<string, string> }).data ?? {};
-  const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key, mode: undefined }));
-  const files: Record<string, Buffer> = {};
+  const object = JSON.parse(result.stdout) as { data?: Record<string, string>; binaryData?: Record<string, string> };
+  // A Secret's data and a ConfigMap's binaryData are base64; a ConfigMap's data is text.
+  const values = new Map<string, Buffer>([
+    ...Object.entries(object.data ?? {}).map(([k, v]) => [k, kind === 'secret' ? Buffer.from(v, 'base64') : Buffer.from(v)] as const),
+    ...Object.entries(object.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')] as const),
+  ]);
+  const defaultMode = source.defaultMode ?? 0o644;
+  const items = source.items ?? [...values.keys()].map((key) => ({ key, path: key, mode: undefined }));
+  const files: Record<string, VolumeFile> = {};
   for (const item of items) {
-    const value = data[item.key];
-    if (value === undefined) throw new Error(`secret ${namespace}/${source.secretName} has no key ${item.key}`);
-    files[item.path] = Buffer.from(value, 'base64');
+    const content = values.get(item.key);
+    if (content === undefined) throw new Error(`${kind} ${namespace}/${objectName} has no key ${item.key}`);
+    files[item.path] = { content, mode: item.mode ?? defaultMode };
   }
-  writeAtomicVolume(dir, files, source.defaultMode ?? 0o644, group);
+  writeAtomicVolume(dir, files, group);
 }
 
 function serviceAccountVolume(cp: ControlPlane, namespace: string, serviceAccount: string, dir: string, group: number | undefined): void {
   // The kubelet's projected token lives an hour and is refreshed; the suites are shorter.
   const token = cp.kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--duration', '1h']).trim();
-  writeAtomicVolume(dir, { token: Buffer.from(token), 'ca.crt': readFileSync(cp.caFile), namespace: Buffer.from(namespace) }, 0o644, group);
+  const file = (content: Buffer) => ({ content, mode: 0o644 });
+  writeAtomicVolume(dir, { token: file(Buffer.from(token)), 'ca.crt': file(readFileSync(cp.caFile)), namespace: file(Buffer.from(namespace)) }, group);
 }
 
 interface Mount {
@@ -427,11 +443,11 @@ export function startPod(options: PodOptions): SimulatedPod {
       const volume = (spec.volumes ?? []).find((v) => v.name === volumeMount.name);
       if (volume === undefined) throw new Error(`volumeMount ${volumeMount.name} names no volume`);
       const dir = join(podDir, 'volumes', volume.name);
-      if (volume.secret !== undefined) secretVolume(cp, namespace, volume, dir, group);
+      if (volume.secret !== undefined || volume.configMap !== undefined) keyedVolume(cp, namespace, volume, dir, group);
       else if (volume.emptyDir !== undefined) {
         mkdirSync(dir, { recursive: true });
         chmodSync(dir, 0o777);
-      } else throw new Error(`volume ${volume.name}: only secret and emptyDir volumes are simulated`);
+      } else throw new Error(`volume ${volume.name}: only secret, configMap and emptyDir volumes are simulated`);
       mounts.push({ source: join(dir, volumeMount.subPath ?? ''), target: volumeMount.mountPath, readOnly: volumeMount.readOnly === true });
     }
     if ((spec.automountServiceAccountToken ?? true) && !mounts.some((m) => m.target === SERVICE_ACCOUNT_DIR)) {
