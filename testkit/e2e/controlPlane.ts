@@ -38,6 +38,8 @@ export interface ControlPlane {
   /** The Kubernetes version running, e.g. v1.35.4 (see kubernetesVersion). */
   kubernetesVersion: string;
   server: string;
+  /** The CA that verifies the API server's serving certificate. */
+  caFile: string;
   kubeconfig: string;
   auditLog: string;
   /** kubectl as one of the identities (default admin), with its real exit code and output. */
@@ -94,8 +96,19 @@ rules:
 
 export type NodeAuditLevel = 'Request' | 'RequestResponse';
 
-/** `nodeAuditLevel`: how much of each request on nodes the audit log keeps (default Request). */
-export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLevel } = {}): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** How much of each request on nodes the audit log keeps (default Request). */
+  nodeAuditLevel?: NodeAuditLevel;
+  /**
+   * Serve on the host's address of a pod network (./podNetwork.ts) instead of loopback, so that
+   * simulated pods reach it and verify it (the address is in its serving certificate), and call
+   * webhooks through their Service's endpoints (--enable-aggregator-routing), since there is no
+   * kube-proxy to route a ClusterIP.
+   */
+  podNetwork?: { hostAddress: string };
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binDir = controlPlaneBinaries();
   const version = kubernetesVersion(binDir);
   // On stderr (stdout is make bench's result): the node test runner shows it with the suite.
@@ -141,10 +154,12 @@ export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLev
     writeFileSync(join(dir, 'audit-policy.yaml'), auditPolicy(options.nodeAuditLevel ?? 'Request'));
     const auditLog = join(dir, 'audit.log');
 
+    const address = options.podNetwork?.hostAddress ?? '127.0.0.1';
     const apiserver = startLogged(join(binDir, 'kube-apiserver'), [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
+      ...(options.podNetwork === undefined ? [] : ['--enable-aggregator-routing=true']),
       `--secure-port=${apiPort}`,
       `--cert-dir=${join(dir, 'pki')}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
@@ -154,7 +169,7 @@ export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLev
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--disable-admission-plugins=ServiceAccount',
-      // The loopback advertise address cannot back the kubernetes Service; nothing here needs it.
+      // The advertise address does not back the kubernetes Service; nothing here needs it.
       '--endpoint-reconciler-type=none',
       `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
       `--audit-log-path=${auditLog}`,
@@ -162,7 +177,7 @@ export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLev
     ], join(dir, 'kube-apiserver.log'));
     processes.push(apiserver);
 
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${address}:${apiPort}`;
     const caFile = join(dir, 'pki', 'apiserver.crt');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
@@ -199,7 +214,7 @@ export async function startControlPlane(options: { nodeAuditLevel?: NodeAuditLev
 
     // Every identity may get, patch and update nodes, as the controllers in the field can.
     kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(nodeWriterRbac()) });
-    return { dir, binDir, kubernetesVersion: version, server, kubeconfig, auditLog, kubectl, kubectlOk, stop };
+    return { dir, binDir, kubernetesVersion: version, server, caFile, kubeconfig, auditLog, kubectl, kubectlOk, stop };
   } catch (err) {
     await stop();
     throw err;
