@@ -2,7 +2,7 @@
 // patches (a stamp, or a repair in mode preserve), and otherwise only what /validate judges. The expression is evaluated with @bufbuild/cel (matchConditions.ts says how,
 // and where it differs from the API server's CEL).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_TARGETS } from '../../../certs-scripts/make-certs.ts';
@@ -15,7 +15,7 @@ import { evaluate } from '../../../src/policy/engine.ts';
 import { qualifiedNameProblems } from '../../../src/policy/qualifiedName.ts';
 import { MUTATING_CONDITION, mutatingExpression } from '../../../src/webhooks/matchConditions.ts';
 import { requestOf } from '../../../testkit/requests.ts';
-import { EXAMPLE_REVIEWS, MANIFESTS, checkServiceOf, list, maintenanceAnnotation, mutating, obj, parseYamlValue, readJsonFile, str, validating } from '../../../testkit/manifests.ts';
+import { EXAMPLE_REVIEWS, checkServiceOf, list, maintenanceAnnotation, mutating, obj, readJsonFile, str, validating } from '../../../testkit/manifests.ts';
 import { REQUESTERS, compileMatchCondition, cordoned, mutatePatches, mutates, nodeRequest, nodeStates, policies, realisticNodes, shouldMatch, show, stampMutation, varsOf } from './matchConditions.ts';
 
 describe('the MutatingWebhookConfiguration', () => {
@@ -129,19 +129,6 @@ describe('the MutatingWebhookConfiguration', () => {
       }
     }
     assert.ok(repaired > 0);
-  });
-
-  test("manifests/README.md's overlay for another maintenanceAnnotation patches this expression too, with only the key changed", () => {
-    const readme = readFileSync(join(MANIFESTS, 'README.md'), 'utf8');
-    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((b) => b.includes('example.com/maintenance'));
-    assert.equal(blocks.length, 1, 'one such example');
-    const overlay = obj(parseYamlValue(blocks[0] ?? '', 'README example'), 'example');
-    const patches = list(overlay.patches, 'patches').map((p) => obj(p, 'patch'));
-    assert.deepEqual(patches.map((p) => obj(p.target, 'target').kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-    const [op] = list(parseYamlValue(str(patches[1]?.patch, 'patch'), 'README example patch'), 'ops').map((o) => obj(o, 'op'));
-    assert.deepEqual([op?.op, op?.path], ['replace', '/webhooks/0/matchConditions/0/expression']);
-    const rekeyed = str(op?.value, 'value').replaceAll('example.com/maintenance', maintenanceAnnotation());
-    assert.equal(rekeyed.replace(/\s+/g, ''), mutating().expression.replace(/\s+/g, ''));
   });
 
   test('the expression sends exactly the CREATEs of a cordoned node, without error', () => {

@@ -3,10 +3,9 @@
 // The expression is evaluated with @bufbuild/cel (matchConditions.ts says how, and where it
 // differs from the API server's CEL); the end-to-end suite checks it against a real API server.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parse, unparse } from '@bufbuild/cel';
 import { applyPatch, type Operation } from 'rfc6902';
 import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_TARGETS } from '../../../certs-scripts/make-certs.ts';
 import type { KubeObject } from '../../../src/admission/types.ts';
@@ -17,13 +16,11 @@ import { VALIDATING_CONDITION, validatingExpression } from '../../../src/webhook
 import { requestOf } from '../../../testkit/requests.ts';
 import {
   EXAMPLE_REVIEWS,
-  MANIFESTS,
   checkServiceOf,
   isObj,
   list,
   maintenanceAnnotation,
   obj,
-  parseYamlValue,
   readJsonFile,
   str,
   validating,
@@ -35,7 +32,6 @@ import {
   compileMatchCondition,
   cordoned,
   couldBeRefused,
-  evalCel,
   nodeRequest,
   nodeStates,
   policies,
@@ -160,26 +156,6 @@ describe('the ValidatingWebhookConfiguration', () => {
       }
     }
     assert.deepEqual([...reasons].sort(), ['annotation-removal', 'cordon-guarded', 'maintenance-active', 'stale-stamp', 'stamp-tampering']);
-  });
-
-  test("manifests/README.md's overlay for another maintenanceAnnotation is this expression with only the key changed", () => {
-    const { expression } = validating();
-    const readme = readFileSync(join(MANIFESTS, 'README.md'), 'utf8');
-    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((b) => b.includes('example.com/maintenance'));
-    assert.equal(blocks.length, 1, 'one such example');
-    const overlay = obj(parseYamlValue(blocks[0] ?? '', 'README example'), 'example');
-    const [patch] = list(overlay.patches, 'patches').map((p) => obj(p, 'patch'));
-    assert.deepEqual(obj(patch?.target, 'target').kind, 'ValidatingWebhookConfiguration');
-    const [op] = list(parseYamlValue(str(patch?.patch, 'patch'), 'README example patch'), 'ops').map((o) => obj(o, 'op'));
-    assert.deepEqual([op?.op, op?.path], ['replace', '/webhooks/0/matchConditions/0/expression']);
-    const example = str(op?.value, 'value');
-    const rekeyed = example.replaceAll('example.com/maintenance', maintenanceAnnotation());
-    // The same text but for whitespace and line breaks (the token sequence: none of the string
-    // literals holds whitespace), and the same CEL syntax tree.
-    assert.equal(rekeyed.replace(/\s+/g, ''), expression.replace(/\s+/g, ''));
-    assert.equal(unparse(parse(rekeyed)), unparse(parse(expression)));
-    const got = evalCel(example, { oldObject: { metadata: { annotations: { 'example.com/maintenance': '' } } }, object: { metadata: {} } });
-    assert.equal(got, true, show(got));
   });
 
   test("its matchCondition is the one serve keeps in step: src/webhooks/matchConditions.ts's, for the policy's maintenanceAnnotation, byte for byte", () => {

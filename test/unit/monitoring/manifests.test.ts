@@ -80,8 +80,8 @@ describe('the Helm chart\'s monitoring templates', () => {
     assert.match(read(join(templates, 'monitoring-dashboard.yaml')), /^ {4}grafana_dashboard: "1"$/m);
   });
 
-  it('values-monitoring.yaml has each switch, off by default', () => {
-    const values = parse(read(join(CHART, 'values-monitoring.yaml'))) as { metrics: Record<string, { enabled: boolean }>; grafana: { dashboard: { enabled: boolean } } };
+  it('values.yaml has each switch, off by default', () => {
+    const values = parse(read(join(CHART, 'values.yaml'))) as { metrics: Record<string, { enabled: boolean }>; grafana: { dashboard: { enabled: boolean } } };
     assert.equal(values.metrics.serviceMonitor?.enabled, false);
     assert.equal(values.metrics.prometheusRule?.enabled, false);
     assert.equal(values.grafana.dashboard.enabled, false);
