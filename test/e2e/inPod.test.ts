@@ -5,12 +5,14 @@
 // them through the Service, verifying TLS against cordon-guard.cordon-guard.svc. No certificate
 // step runs anywhere. Needs root (namespaces); fails without it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { canonicalSans, issueServing, serviceDnsNames } from '../../src/tls/authority.ts';
+import { certificateNotAfter } from '../../src/tls/certificates.ts';
 import { validatingExpression } from '../../src/webhooks/matchConditions.ts';
 import { waitFor } from '../../testkit/wait.ts';
 import { assertUncordonRefused } from '../../testkit/e2e/assertions.ts';
@@ -60,6 +62,14 @@ describe('deploy/cordon-guard.yaml applied to a bare control plane: two simulate
   const configuration = (kind: string): Configuration => json<Configuration>(['get', kind, 'cordon-guard']);
   const secretData = (name: string): Record<string, string> =>
     Object.fromEntries(Object.entries(json<{ data?: Record<string, string> }>(['get', 'secret', name, '-n', NAMESPACE]).data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  /** kubectl without blocking the event loop (the readiness probes run in this process). */
+  const kubectlAsync = (args: string[], as: 'admin' | 'upgrader'): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, '--context', as, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
+      );
+    });
+  const servedFingerprints = async (ca: string): Promise<string[]> => Promise.all(pods.map(async (p) => (await podHandshake(p, ca, SERVICE_NAME)).fingerprint));
   const rogueUncordon = (dryRun: boolean) => cp.kubectl(['uncordon', 'maintenance-1', ...(dryRun ? ['--dry-run=server'] : [])], { as: 'upgrader' });
 
   before(async () => {
@@ -172,6 +182,60 @@ describe('deploy/cordon-guard.yaml applied to a bare control plane: two simulate
     // Nothing of it on the host.
     assert.equal(existsSync('/etc/cordon-guard'), false);
     assert.equal(existsSync('/var/run/secrets/kubernetes.io'), false);
+  });
+
+  it('replaces a serving certificate put into its renewal window while admission requests flow through the API server, with none failed', async () => {
+    createNode(cp, 'free-1');
+    const caSecret = secretData('cordon-guard-tls-ca');
+    const ca = caSecret['ca.crt'] ?? '';
+    const before = secretData('cordon-guard-tls')['tls.crt'] ?? '';
+    assert.deepEqual(await servedFingerprints(ca), pods.map(() => new X509Certificate(before).fingerprint256));
+
+    // Requests that reach each webhook: a rogue uncordon /validate must refuse (failurePolicy
+    // Fail), and a cordon /mutate must stamp (failurePolicy Ignore: the stamp shows it answered).
+    let sent = 0;
+    const failures: string[] = [];
+    let flowing = true;
+    const refusal = async () => {
+      const result = await kubectlAsync(['uncordon', 'maintenance-1', '--dry-run=server'], 'upgrader');
+      if (!result.stderr.includes(DENIAL)) failures.push(`uncordon: ${result.code} ${result.stderr}`);
+    };
+    const stampedCordon = async () => {
+      const result = await kubectlAsync(['patch', 'node', 'free-1', '-p', '{"spec":{"unschedulable":true}}', '--dry-run=server', '-o', 'json'], 'admin');
+      const stamped = result.code === 0 && (JSON.parse(result.stdout) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.['cordon-guard.io/cordoned-by'] !== undefined;
+      if (!stamped) failures.push(`cordon: ${result.code} ${result.stderr}`);
+    };
+    const loop = async (request: () => Promise<void>) => {
+      while (flowing) {
+        sent += 1;
+        await request();
+      }
+    };
+    const load = Promise.all([loop(refusal), loop(stampedCordon)]);
+
+    // A certificate of the same CA that ends in 20 days: inside the 30-day renewal window.
+    const authority = { certPem: caSecret['tls.crt'] ?? '', keyPem: caSecret['tls.key'] ?? '' };
+    const due = issueServing(authority, { commonName: SERVICE_NAME, names: canonicalSans({ dnsNames: serviceDnsNames('cordon-guard', NAMESPACE), ipAddresses: [] }), validityDays: 20 }, new Date()).pair;
+    const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const written = Date.now();
+    cp.kubectlOk(['patch', 'secret', 'cordon-guard-tls', '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ data: { 'tls.crt': encode(due.certPem), 'tls.key': encode(due.keyPem) } })]);
+    const renewed = await waitFor('a renewed certificate in the Secret and served by both pods', async () => {
+      const current = secretData('cordon-guard-tls')['tls.crt'] ?? '';
+      if (current === due.certPem || current === before) return undefined;
+      const fingerprint = new X509Certificate(current).fingerprint256;
+      return (await servedFingerprints(ca)).every((f) => f === fingerprint) ? current : undefined;
+    }, 60_000, 200);
+    const renewedAfterMs = Date.now() - written;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    flowing = false;
+    await load;
+
+    console.log(`# renewal: served by both pods ${renewedAfterMs} ms after the due certificate was written; ${sent} admission requests sent meanwhile, ${failures.length} failed`);
+    assert.deepEqual(failures, []);
+    assert.ok(sent >= 10, `${sent} requests`);
+    assert.ok(certificateNotAfter(renewed).getTime() - Date.now() > 300 * 24 * 3600_000, 'a full-length certificate');
+    assert.ok(new X509Certificate(renewed).checkIssued(new X509Certificate(authority.certPem)), 'issued by the same CA');
   });
 
   it('answers from the other pod once the pod that answered is killed and its endpoint removed', async () => {
