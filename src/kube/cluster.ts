@@ -14,7 +14,7 @@ import { EventRecorder } from './eventRecorder.ts';
 import { eventsClient } from './eventsClient.ts';
 import { startFleet, type Fleet } from './fleet.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
-import { secretCertificateSource, webhookConfigurationSync } from './selfManaged.ts';
+import { secretCertificateSource, secretWatches, webhookConfigurationSync } from './selfManaged.ts';
 
 /** What runs beside the webhook once the first policy is in force, and stops with it. */
 export interface Companion {
@@ -75,6 +75,8 @@ export async function connectCluster(
     }
     companions.push(webhooks);
   }
+  // A Secret renewed by another replica, or replaced by an operator, is checked at once.
+  if (certificate !== undefined && tls.kind === 'secret') companions.push(secretWatches(kubeConfig, tls, certificate, logger));
   const fleetMetrics = createFleetMetrics(metrics.registry);
   let fleet: Fleet | undefined;
   companions.push({

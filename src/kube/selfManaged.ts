@@ -5,11 +5,13 @@ import type { ServeOptions } from '../cli/args.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { PolicyStore } from '../sources/store.ts';
-import { SecretCertificateSource } from '../tls/secretSource.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { SecretCertificateSource, caSecretName } from '../tls/secretSource.ts';
 import { certificateSecrets } from './certificateSecrets.ts';
 import type { EventRecorder } from './eventRecorder.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
 import { kubeRest } from './rest.ts';
+import { SecretWatch, secretClient } from './secretWatch.ts';
 import { WebhookConfigurationSync } from './webhookConfigurations.ts';
 
 type SecretTls = Extract<ServeOptions['tls'], { kind: 'secret' }>;
@@ -18,6 +20,21 @@ export function secretCertificateSource(options: { kubeconfig: string | undefine
   const rest = kubeRest(loadKubeConfig(options.kubeconfig));
   const { namespace, name, service } = options.tls;
   return new SecretCertificateSource({ store: certificateSecrets(rest, namespace), namespace, name, service, logger: deps.logger, metrics: deps.metrics });
+}
+
+/** Watches of the serving and the CA Secret: a change to either is checked at once, not at the next periodic check. */
+export function secretWatches(kubeConfig: KubeConfig, tls: SecretTls, certificate: SecretCertificateSource, logger: Logger): { start(): Promise<void>; stop(): Promise<void> } {
+  const client = secretClient(kubeConfig);
+  const onChange = (): void => void certificate.check();
+  const watches = [tls.name, caSecretName(tls.name)].map((name) => new SecretWatch({ client, namespace: tls.namespace, name, logger, onChange }));
+  return {
+    start: async () => {
+      await Promise.all(watches.map((w) => w.start()));
+    },
+    stop: async () => {
+      await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
 }
 
 /** Follows the policy in force: a new maintenanceAnnotation is written into the matchConditions within seconds. */

@@ -35,7 +35,7 @@ describe('RBAC', () => {
     }
   });
 
-  test('the grants are exactly what the code uses: its policy ConfigMap read and watched, Events created and patched, its two Secrets read, created and patched, its two webhook configurations read and updated', () => {
+  test('the grants are exactly what the code uses: its policy ConfigMap read and watched, Events created and patched, its two Secrets read, watched, created and patched, its two webhook configurations read and updated', () => {
     const policyRef = serveOptions().policy;
     assert.equal(policyRef.kind, 'configmap');
     const shipped = parseCommandLine(argvAfterScript(deploymentParts().args), {});
@@ -90,7 +90,7 @@ describe('RBAC', () => {
         apiGroups: [''],
         resources: ['secrets'],
         resourceNames: [tls.name, caSecretName(tls.name)],
-        verbs: ['get', 'patch'],
+        verbs: ['get', 'list', 'patch', 'watch'],
       },
     ]);
   });
