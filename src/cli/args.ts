@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../observability/logLevels.ts';
 import { parseConfigMapRef } from './configMapRef.ts';
 import { EXIT_CODES_TEXT } from './exitCodes.ts';
-import { CLUSTER_FLAGS_USAGE, PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
+import { CLUSTER_COMMANDS, CLUSTER_FLAGS_USAGE, PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
 import { UsageError } from './usageError.ts';
 
 export { UsageError };
@@ -50,7 +50,7 @@ ${EXIT_CODES_TEXT}`;
 /** One command's usage (with the cluster flags where it takes them) and the exit codes; for anything else, USAGE. */
 export function usageOf(command: string | undefined): string {
   if (command === undefined || !isCommandName(command)) return USAGE;
-  const clusterFlags = command === 'start' || command === 'end' || command === 'list' ? `\n${CLUSTER_FLAGS_USAGE}` : '';
+  const clusterFlags = CLUSTER_COMMANDS.has(command) ? `\n${CLUSTER_FLAGS_USAGE}` : '';
   return `usage:\n${COMMAND_USAGE[command]}${clusterFlags}\n\n${EXIT_CODES_TEXT}`;
 }
 
@@ -254,6 +254,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOpt
       case 'end':
       case 'list':
       case 'culprits':
+      case 'who-can-uncordon':
         return parsePluginCommand(command, rest, env);
       case 'version':
       case '--version':

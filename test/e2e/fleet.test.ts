@@ -8,15 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { INSTALLED_POLICY_CONFIGMAP } from '../../src/install.ts';
 import { LEASE_DURATION_MS } from '../../src/kube/leaderElection.ts';
-import { connectMaintenanceApi } from '../../src/kube/maintenanceClient.ts';
-import { connectRbacApi } from '../../src/kube/rbacClient.ts';
-import { runWhoCanUncordon } from '../../src/plugin/whoCanUncordonCommand.ts';
 import type { ServeProcess } from '../../testkit/serveProcess.ts';
 import { waitFor } from '../../testkit/wait.ts';
 import { IDENTITIES, startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
-import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates, type WebhookConfiguration } from '../../testkit/e2e/cordonGuard.ts';
+import { DIST_MAIN, createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates, type WebhookConfiguration } from '../../testkit/e2e/cordonGuard.ts';
 import { installIdentityAndPolicy, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
@@ -186,7 +182,8 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     const stamp = JSON.parse(getNode(cp, 'bypass-off').metadata.annotations?.[STAMP] ?? '{}') as { user?: string };
     assert.equal(stamp.user, SELF, '/mutate stamped the recordon as any cordon');
     assert.match(await a.metrics(), /^cordon_guard_recordons_total 1$/m);
-    assert.ok(a.logs.some((l) => l.level === 'warn' && l.msg === event?.note));
+    // Log lines reach stdout in batches, up to LOG_FLUSH_INTERVAL_MS after they are written.
+    await waitFor('the recordon\'s warning', () => a.logs.find((l) => l.level === 'warn' && l.msg === event?.note));
   });
 
   it('bypass with recordon true: the node is cordoned again within 10 s, with a Recordoned Event', async () => {
@@ -289,14 +286,17 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     assert.equal(await waitFor('overdue = 1', async () => ((await survivor.nodes('overdue')) === 1 ? 1 : undefined), 10_000, 100), 1);
   });
 
+  /** `kubectl cordon-guard who-can-uncordon` as it ships: dist/main.js, with the suite's kubeconfig and a context of it. */
+  function whoCanUncordon(context: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, [DIST_MAIN, 'who-can-uncordon', ...args, '--kubeconfig', cp.kubeconfig, '--context', context], { encoding: 'utf8', timeout: 60_000 });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
   it('who-can-uncordon lists the suite\'s node writers with their bindings, and marks the allowlisted ones', async () => {
     await setPolicy('allow:\n  users: [alice]\n  groups: [sre-oncall]\n');
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t) };
-    const options = { kubeconfig: cp.kubeconfig, context: 'admin', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
-    const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), io);
+    const { code, stdout, stderr } = whoCanUncordon('admin', '-o', 'json');
     assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
     const rows = JSON.parse(stdout) as { kind: string; name: string; namespace: string | null; bindings: { binding: string; role: string }[]; allowlisted: boolean | null }[];
     const row = (kind: string, name: string) => rows.find((r) => r.kind === kind && r.name === name);
     for (const { user } of Object.values(IDENTITIES).filter((i) => !(i.groups as readonly string[]).includes('system:masters'))) {
@@ -306,16 +306,15 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     assert.deepEqual(row('ServiceAccount', 'cordon-guard'), { kind: 'ServiceAccount', name: 'cordon-guard', namespace: 'cordon-guard', bindings: [{ binding: 'cordon-guard-nodes', role: 'cordon-guard-nodes' }], allowlisted: false });
     assert.deepEqual(row('Group', 'system:masters')?.bindings, [{ binding: 'cluster-admin', role: 'cluster-admin' }]);
     assert.deepEqual(row('ServiceAccount', 'node-controller')?.bindings, [{ binding: 'system:controller:node-controller', role: 'system:controller:node-controller' }], 'the API server\'s bootstrap roles');
-    let table = '';
-    await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'table', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), { stdout: (t) => (table += t), stderr: () => undefined });
-    console.log(table.trimEnd().split('\n').map((l) => `# ${l}`).join('\n'));
+    const table = whoCanUncordon('admin');
+    assert.equal(table.code, 0, table.stderr);
+    console.log(table.stdout.trimEnd().split('\n').map((l) => `# ${l}`).join('\n'));
   });
 
-  it('who-can-uncordon without the right to list RBAC objects says which permission is missing and exits 1', async () => {
-    let stderr = '';
-    const options = { kubeconfig: cp.kubeconfig, context: 'mallory', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
-    const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), { stdout: () => undefined, stderr: (t) => (stderr += t) });
+  it('who-can-uncordon without the right to list RBAC objects says which permission is missing and exits 1', () => {
+    const { code, stdout, stderr } = whoCanUncordon('mallory', '-o', 'json');
     assert.equal(code, 1);
+    assert.equal(stdout, '');
     assert.match(stderr, /^error: who-can-uncordon needs permission to list clusterroles\.rbac\.authorization\.k8s\.io \(cluster-wide\): Error from server \(Forbidden\): clusterroles\.rbac\.authorization\.k8s\.io is forbidden: User "mallory" cannot list resource "clusterroles"/);
   });
 });
