@@ -78,7 +78,8 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
         const text = configMap.data?.[POLICY_CONFIGMAP_KEY];
         return text === undefined ? { kind: 'unreadable', origin, why: `it has no key ${POLICY_CONFIGMAP_KEY}` } : { kind: 'text', text, origin };
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        // A caller the API server does not authenticate gets nothing else either: exit 5, not a note.
+        if (!(err instanceof ApiError) || err.code === 401) throw err;
         if (err.code === 404) return { kind: 'missing', origin };
         return { kind: 'unreadable', origin, why: err.kubectlText() };
       }
