@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { qualifiedNameProblems } from '../policy/qualifiedName.ts';
 import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
-import { parseConfigMapRef, type ConfigMapRef } from './configMapRef.ts';
+import { isDns1123Subdomain } from '../text/dnsNames.ts';
+import { parseObjectRef, type ConfigMapRef } from './configMapRef.ts';
 import { UsageError } from './usageError.ts';
 
 /** Each plugin command's usage, as the full USAGE and `COMMAND --help` print it. */
@@ -87,19 +88,17 @@ function clusterFlags(values: { kubeconfig?: string; context?: string; 'policy-c
   return {
     kubeconfig: values.kubeconfig,
     context: values.context,
-    policyConfigMap: ref === undefined ? { ...INSTALLED_POLICY_CONFIGMAP } : parseConfigMapRef(ref, values['policy-configmap'] === undefined ? POLICY_CONFIGMAP_ENV : '--policy-configmap'),
+    policyConfigMap: ref === undefined ? { ...INSTALLED_POLICY_CONFIGMAP } : parseObjectRef(ref, values['policy-configmap'] === undefined ? POLICY_CONFIGMAP_ENV : '--policy-configmap'),
   };
 }
 const ANNOTATION_FLAG = { annotation: { type: 'string' } } as const;
 const OUTPUT_FLAG = { output: { type: 'string', short: 'o' } } as const;
 
-/** Node names are DNS subdomains (apimachinery ValidateNodeName). */
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 function nodeName(command: string, positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one NODE, got ${positionals.length}`);
   const name = positionals[0] ?? '';
-  if (name.length > 253 || !NODE_NAME.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a node name (a lowercase DNS subdomain)`);
+  // Node names are DNS subdomains (apimachinery ValidateNodeName).
+  if (!isDns1123Subdomain(name)) throw new UsageError(`${JSON.stringify(name)} is not a node name (a lowercase DNS subdomain)`);
   return name;
 }
 

@@ -102,7 +102,7 @@ export function createWebhook(parts: WebhookParts): Webhook {
         `admission webhook on ${url('https', admissionAddress)} (/validate /mutate)`,
       );
       await policySource?.start();
-      await Promise.all(companions.map((companion) => companion.start()));
+      await Promise.all(companions.map(async (companion) => companion.start()));
       readiness.policyLoaded();
       logger.info({ policy: store.current().origin, generation: store.generation }, 'ready');
       return { admission: admissionAddress, ops: opsAddress };
