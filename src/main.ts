@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
     case 'end':
     case 'list':
+    case 'who-can-uncordon':
       return runClusterCommand(options, processIo);
     case 'culprits':
       return runCulprits(options, processIo);

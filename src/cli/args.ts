@@ -2,9 +2,10 @@
 // an environment equivalent, CORDON_GUARD_<FLAG_IN_CAPS>; a flag wins over the environment.
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../observability/logLevels.ts';
-import { parseConfigMapRef } from './configMapRef.ts';
+import { parseObjectRef } from './configMapRef.ts';
+import { isDns1123Label, isDns1123Subdomain } from '../text/dnsNames.ts';
 import { EXIT_CODES_TEXT } from './exitCodes.ts';
-import { CLUSTER_FLAGS_USAGE, PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
+import { CLUSTER_COMMANDS, CLUSTER_FLAGS_USAGE, PLUGIN_USAGE, parsePluginCommand, type PluginOptions } from './pluginArgs.ts';
 import { UsageError } from './usageError.ts';
 
 export { UsageError };
@@ -50,7 +51,7 @@ ${EXIT_CODES_TEXT}`;
 /** One command's usage (with the cluster flags where it takes them) and the exit codes; for anything else, USAGE. */
 export function usageOf(command: string | undefined): string {
   if (command === undefined || !isCommandName(command)) return USAGE;
-  const clusterFlags = command === 'start' || command === 'end' || command === 'list' ? `\n${CLUSTER_FLAGS_USAGE}` : '';
+  const clusterFlags = CLUSTER_COMMANDS.has(command) ? `\n${CLUSTER_FLAGS_USAGE}` : '';
   return `usage:\n${COMMAND_USAGE[command]}${clusterFlags}\n\n${EXIT_CODES_TEXT}`;
 }
 
@@ -131,16 +132,6 @@ function parseSeconds(text: string, name: string): number {
   return Number(text);
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-
-/** NAMESPACE/NAME of a namespaced object. */
-function parseObjectRef(text: string, flag: string): { namespace: string; name: string } {
-  const [namespace = '', name = '', ...rest] = text.split('/');
-  if (rest.length > 0 || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) throw new UsageError(`${flag} must be NAMESPACE/NAME, got ${JSON.stringify(text)}`);
-  return { namespace, name };
-}
-
 function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const { values } = parseArgs({ args, options: SERVE_FLAGS, strict: true, allowPositionals: false });
   const text = (flag: ServeFlag): string | undefined => {
@@ -173,9 +164,9 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
     throw new UsageError('--tls-secret, --tls-cert/--tls-key and --self-signed are mutually exclusive: give one way to get the serving certificate');
   }
   if (tlsSecret === undefined && service !== undefined) throw new UsageError('--service only applies with --tls-secret (the names of the certificate it makes)');
-  if (service !== undefined && !DNS_LABEL.test(service)) throw new UsageError(`--service must be a Service name, got ${JSON.stringify(service)}`);
+  if (service !== undefined && !isDns1123Label(service)) throw new UsageError(`--service must be a Service name, got ${JSON.stringify(service)}`);
   const webhookConfiguration = text('webhook-configuration') ?? 'cordon-guard';
-  if (!DNS_SUBDOMAIN.test(webhookConfiguration)) throw new UsageError(`--webhook-configuration must be an object name, got ${JSON.stringify(webhookConfiguration)}`);
+  if (!isDns1123Subdomain(webhookConfiguration)) throw new UsageError(`--webhook-configuration must be an object name, got ${JSON.stringify(webhookConfiguration)}`);
   if (selfSigned && (certPath !== undefined || keyPath !== undefined)) {
     throw new UsageError('--self-signed and --tls-cert/--tls-key are mutually exclusive');
   }
@@ -193,7 +184,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
   }
   let policy: ServeOptions['policy'] = { kind: 'defaults' };
   if (policyFile !== undefined) policy = { kind: 'file', path: policyFile };
-  if (policyConfigMap !== undefined) policy = { kind: 'configmap', ...parseConfigMapRef(policyConfigMap, '--policy-configmap') };
+  if (policyConfigMap !== undefined) policy = { kind: 'configmap', ...parseObjectRef(policyConfigMap, '--policy-configmap') };
 
   const logLevel = text('log-level') ?? 'info';
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -254,6 +245,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOpt
       case 'end':
       case 'list':
       case 'culprits':
+      case 'who-can-uncordon':
         return parsePluginCommand(command, rest, env);
       case 'version':
       case '--version':

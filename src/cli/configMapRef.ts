@@ -1,4 +1,6 @@
-// NAMESPACE/NAME of a ConfigMap, as serve's and the plugin's --policy-configmap take it.
+// NAMESPACE/NAME of a namespaced object, as serve's --tls-secret and serve's and the plugin's
+// --policy-configmap take it.
+import { isDns1123Label, isDns1123Subdomain } from '../text/dnsNames.ts';
 import { UsageError } from './usageError.ts';
 
 export interface ConfigMapRef {
@@ -6,11 +8,9 @@ export interface ConfigMapRef {
   name: string;
 }
 
-/** A namespace (DNS label) and a ConfigMap name (DNS subdomain). */
-const REF = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
-
-export function parseConfigMapRef(text: string, what: string): ConfigMapRef {
-  const match = REF.exec(text);
-  if (match === null) throw new UsageError(`${what} must be NAMESPACE/NAME, got ${JSON.stringify(text)}`);
-  return { namespace: match[1] ?? '', name: match[3] ?? '' };
+/** A namespace (DNS label) and an object name (DNS subdomain), one slash between them. */
+export function parseObjectRef(text: string, what: string): ConfigMapRef {
+  const [namespace = '', name = '', ...rest] = text.split('/');
+  if (rest.length > 0 || !isDns1123Label(namespace) || !isDns1123Subdomain(name)) throw new UsageError(`${what} must be NAMESPACE/NAME, got ${JSON.stringify(text)}`);
+  return { namespace, name };
 }

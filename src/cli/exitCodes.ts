@@ -3,7 +3,7 @@
 export const EXIT = {
   /** Done; for check, the review is allowed. */
   ok: 0,
-  /** Refused by the guard or the API server (a step answered 403, 409, 422...), or serve failed. */
+  /** Refused by the guard or the API server (a step answered 403, 409, 422...; who-can-uncordon: a missing read permission), or serve failed. */
   refused: 1,
   /** Bad usage: an unknown flag or command, a missing or malformed value; for check, an invalid review or policy. */
   usage: 2,
@@ -19,7 +19,8 @@ export const EXIT = {
 
 export const EXIT_CODES_TEXT = `exit codes:
   0  done (check: the review is allowed)
-  1  refused by the guard or the API server (403, 409, 422, ...), or serve failed
+  1  refused by the guard or the API server (403, 409, 422, ...; who-can-uncordon: no
+     right to list ClusterRoles or ClusterRoleBindings), or serve failed
   2  bad usage (check: an invalid review or policy)
   3  check: the review is denied
   4  not found: the node does not exist

@@ -23,6 +23,12 @@ describe('the plugin\'s command line', () => {
     { says: 'list -o json prints JSON', argv: ['list', '-o', 'json'], options: { command: 'list', output: 'json', annotation: undefined, kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED } },
     { says: 'list -ojson and --output=json are the same', argv: ['list', '-ojson'], options: { command: 'list', output: 'json', annotation: undefined, kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED } },
     { says: 'culprits takes a file, a node and -o', argv: ['culprits', '--audit-log', 'a.log', '--node', 'worker-3', '--output=json'], options: { command: 'culprits', auditLog: 'a.log', node: 'worker-3', output: 'json' } },
+    { says: 'who-can-uncordon prints a table by default', argv: ['who-can-uncordon'], options: { command: 'who-can-uncordon', output: 'table', kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED } },
+    {
+      says: 'who-can-uncordon takes -o json and the cluster flags, --policy-configmap among them',
+      argv: ['who-can-uncordon', '-o', 'json', '--kubeconfig', 'k', '--context', 'c', '--policy-configmap', 'ops/guard-policy'],
+      options: { command: 'who-can-uncordon', output: 'json', kubeconfig: 'k', context: 'c', policyConfigMap: { namespace: 'ops', name: 'guard-policy' } },
+    },
     {
       says: 'list takes --policy-configmap, where cordon-guard reads its policy',
       argv: ['list', '--policy-configmap', 'ops/guard-policy'],
@@ -44,6 +50,9 @@ describe('the plugin\'s command line', () => {
     { says: 'an unknown flag', argv: ['end', 'n', '--force'], message: /Unknown option '--force'/ },
     { says: 'list with an argument', argv: ['list', 'worker-3'], message: /list takes no arguments/ },
     { says: 'list -o wide', argv: ['list', '-o', 'wide'], message: /-o must be table or json, got "wide"/ },
+    { says: 'who-can-uncordon with an argument', argv: ['who-can-uncordon', 'node-1'], message: /who-can-uncordon takes no arguments, got "node-1"/ },
+    { says: 'who-can-uncordon -o yaml', argv: ['who-can-uncordon', '-o', 'yaml'], message: /-o must be table or json, got "yaml"/ },
+    { says: 'who-can-uncordon with --annotation (it reads the policy\'s allowlist, not a key)', argv: ['who-can-uncordon', '--annotation', 'a'], message: /Unknown option '--annotation'/ },
     { says: 'culprits with an empty --audit-log', argv: ['culprits', '--audit-log='], message: /culprits needs --audit-log FILE/ },
     { says: 'a --policy-configmap that is not NAMESPACE/NAME', argv: ['end', 'n', '--policy-configmap', 'guard-policy'], message: /--policy-configmap must be NAMESPACE\/NAME, got "guard-policy"/ },
     { says: 'culprits with --policy-configmap (it reads no cluster)', argv: ['culprits', '--audit-log', 'a.log', '--policy-configmap', 'a/b'], message: /Unknown option '--policy-configmap'/ },

@@ -1,9 +1,10 @@
-// The kubectl plugin's commands (`kubectl cordon-guard start|end|list|culprits`), a contract that
+// The kubectl plugin's commands (`kubectl cordon-guard start|end|list|culprits|who-can-uncordon`), a contract that
 // tests outside this repository drive: names, flags, exit codes and JSON keys stay as they are.
 import { parseArgs } from 'node:util';
 import { qualifiedNameProblems } from '../policy/qualifiedName.ts';
 import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
-import { parseConfigMapRef, type ConfigMapRef } from './configMapRef.ts';
+import { isDns1123Subdomain } from '../text/dnsNames.ts';
+import { parseObjectRef, type ConfigMapRef } from './configMapRef.ts';
 import { UsageError } from './usageError.ts';
 
 /** Each plugin command's usage, as the full USAGE and `COMMAND --help` print it. */
@@ -17,13 +18,21 @@ export const PLUGIN_USAGE = {
                      nodes that are cordoned or under maintenance, with refused uncordons`,
   culprits: `  cordon-guard culprits --audit-log FILE [--node NAME] [-o table|json]
                      who wrote spec.unschedulable, from an API server audit log (offline)`,
+  'who-can-uncordon': `  cordon-guard who-can-uncordon [-o table|json] [CLUSTER FLAGS]
+                     every user, group and service account that RBAC allows to update or
+                     patch nodes, with the bindings that grant it and whether the policy
+                     allowlists it (read rights on ClusterRoles and ClusterRoleBindings)`,
 } as const;
 
-export const CLUSTER_FLAGS_USAGE = `  CLUSTER FLAGS (start, end, list):
+/** The commands that take the CLUSTER FLAGS. */
+export const CLUSTER_COMMANDS: ReadonlySet<string> = new Set(['start', 'end', 'list', 'who-can-uncordon']);
+
+export const CLUSTER_FLAGS_USAGE = `  CLUSTER FLAGS (start, end, list, who-can-uncordon):
     --kubeconfig FILE, --context NAME   the cluster and credentials, as kubectl finds them
     --policy-configmap NAMESPACE/NAME   where cordon-guard reads its policy (default
                      ${INSTALLED_POLICY_CONFIGMAP.namespace}/${INSTALLED_POLICY_CONFIGMAP.name}, or CORDON_GUARD_POLICY_CONFIGMAP), for its
-                     maintenanceAnnotation; --annotation KEY names the annotation instead
+                     maintenanceAnnotation and allowlist; --annotation KEY names the
+                     annotation instead
   As a kubectl plugin: kubectl cordon-guard COMMAND ...`;
 
 type OutputFormat = 'table' | 'json';
@@ -32,7 +41,7 @@ interface ClusterFlags {
   /** Like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config. */
   kubeconfig: string | undefined;
   context: string | undefined;
-  /** Where to read the policy's maintenanceAnnotation: --policy-configmap, CORDON_GUARD_POLICY_CONFIGMAP, or the install's. */
+  /** Where to read the policy (its maintenanceAnnotation, its allowlist): --policy-configmap, CORDON_GUARD_POLICY_CONFIGMAP, or the install's. */
   policyConfigMap: ConfigMapRef;
 }
 
@@ -63,7 +72,12 @@ export interface CulpritsOptions {
   output: OutputFormat;
 }
 
-export type PluginOptions = StartOptions | EndOptions | ListOptions | CulpritsOptions;
+export interface WhoCanUncordonOptions extends ClusterFlags {
+  command: 'who-can-uncordon';
+  output: OutputFormat;
+}
+
+export type PluginOptions = StartOptions | EndOptions | ListOptions | CulpritsOptions | WhoCanUncordonOptions;
 
 const CLUSTER_FLAGS = { kubeconfig: { type: 'string' }, context: { type: 'string' }, 'policy-configmap': { type: 'string' } } as const;
 const POLICY_CONFIGMAP_ENV = 'CORDON_GUARD_POLICY_CONFIGMAP';
@@ -74,19 +88,17 @@ function clusterFlags(values: { kubeconfig?: string; context?: string; 'policy-c
   return {
     kubeconfig: values.kubeconfig,
     context: values.context,
-    policyConfigMap: ref === undefined ? { ...INSTALLED_POLICY_CONFIGMAP } : parseConfigMapRef(ref, values['policy-configmap'] === undefined ? POLICY_CONFIGMAP_ENV : '--policy-configmap'),
+    policyConfigMap: ref === undefined ? { ...INSTALLED_POLICY_CONFIGMAP } : parseObjectRef(ref, values['policy-configmap'] === undefined ? POLICY_CONFIGMAP_ENV : '--policy-configmap'),
   };
 }
 const ANNOTATION_FLAG = { annotation: { type: 'string' } } as const;
 const OUTPUT_FLAG = { output: { type: 'string', short: 'o' } } as const;
 
-/** Node names are DNS subdomains (apimachinery ValidateNodeName). */
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 function nodeName(command: string, positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one NODE, got ${positionals.length}`);
   const name = positionals[0] ?? '';
-  if (name.length > 253 || !NODE_NAME.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a node name (a lowercase DNS subdomain)`);
+  // Node names are DNS subdomains (apimachinery ValidateNodeName).
+  if (!isDns1123Subdomain(name)) throw new UsageError(`${JSON.stringify(name)} is not a node name (a lowercase DNS subdomain)`);
   return name;
 }
 
@@ -131,6 +143,11 @@ export function parsePluginCommand(command: PluginOptions['command'], args: stri
       const auditLog = values['audit-log'];
       if (auditLog === undefined || auditLog === '') throw new UsageError('culprits needs --audit-log FILE (the API server\'s --audit-log-path)');
       return { command, auditLog, node: values.node, output: outputFormat(values.output) };
+    }
+    case 'who-can-uncordon': {
+      const { values, positionals } = parseArgs({ args, options: { ...OUTPUT_FLAG, ...CLUSTER_FLAGS }, allowPositionals: true, strict: true });
+      noPositionals('who-can-uncordon', positionals);
+      return { command, output: outputFormat(values.output), ...clusterFlags(values, env) };
     }
   }
 }

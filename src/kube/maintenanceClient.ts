@@ -1,7 +1,6 @@
 // The plugin's API calls through @kubernetes/client-node: who am I (SelfSubjectReview), the policy
 // ConfigMap, nodes (get, list, merge patch) and cordon-guard's refused-uncordon Events.
 import {
-  ApiException,
   AuthenticationV1Api,
   CoreV1Api,
   EventsV1Api,
@@ -11,11 +10,10 @@ import {
   type V1Node,
 } from '@kubernetes/client-node';
 import type { ConfigMapRef } from '../cli/configMapRef.ts';
-import { ClusterAccessError } from '../cli/exitCodes.ts';
 import { POLICY_CONFIGMAP_KEY } from '../install.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type PolicyText, type RefusalEvent } from '../plugin/api.ts';
-import { errorMessage } from '../text/errors.ts';
 import { VERSION } from '../version.ts';
+import { callApi } from './apiError.ts';
 import { REPORTING_CONTROLLER, REQUESTER_ANNOTATION } from './eventRecorder.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
 
@@ -29,38 +27,6 @@ const EVENTS_NAMESPACE = 'default';
  */
 const REFUSAL_REASONS = ['UncordonDenied', 'UncordonPrevented'];
 const PAGE = 500;
-
-/** The API server's Status, from the body of a refused request. */
-function apiError(err: unknown): unknown {
-  if (!(err instanceof ApiException)) return err;
-  const code = err.code;
-  let status: { reason?: unknown; message?: unknown } = {};
-  try {
-    status = typeof err.body === 'string' ? (JSON.parse(err.body) as typeof status) : {};
-  } catch {
-    status = { message: String(err.body) };
-  }
-  const reason = typeof status.reason === 'string' ? status.reason : code === 401 ? 'Unauthorized' : undefined;
-  const message = typeof status.message === 'string' ? status.message : code === 401 ? 'the server has asked for the client to provide credentials' : `HTTP ${code}`;
-  return new ApiError(code, reason, message);
-}
-
-/** An error and its causes on one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:6443`. */
-function oneLine(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) parts.push(errorMessage(e));
-  return parts.join(': ');
-}
-
-/** A refused request becomes an ApiError; no answer at all (connection, TLS) a ClusterAccessError. */
-async function call<T>(request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (err) {
-    if (err instanceof ApiException) throw apiError(err);
-    throw new ClusterAccessError(oneLine(err), { cause: err });
-  }
-}
 
 function nodeView(node: V1Node): NodeView {
   return {
@@ -100,7 +66,7 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
   const agent = setHeaderOptions('User-Agent', USER_AGENT);
   return {
     async whoAmI() {
-      const review = await call(() => auth.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }, agent));
+      const review = await callApi(() => auth.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }, agent));
       const username = review.status?.userInfo?.username;
       if (username === undefined) throw new Error('the SelfSubjectReview names no user');
       return username;
@@ -108,28 +74,29 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
     async policyText(): Promise<PolicyText> {
       const origin = `${policy.namespace}/${policy.name}`;
       try {
-        const configMap = await call(() => core.readNamespacedConfigMap({ namespace: policy.namespace, name: policy.name }, agent));
+        const configMap = await callApi(() => core.readNamespacedConfigMap({ namespace: policy.namespace, name: policy.name }, agent));
         const text = configMap.data?.[POLICY_CONFIGMAP_KEY];
         return text === undefined ? { kind: 'unreadable', origin, why: `it has no key ${POLICY_CONFIGMAP_KEY}` } : { kind: 'text', text, origin };
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        // A caller the API server does not authenticate gets nothing else either: exit 5, not a note.
+        if (!(err instanceof ApiError) || err.code === 401) throw err;
         if (err.code === 404) return { kind: 'missing', origin };
         return { kind: 'unreadable', origin, why: err.kubectlText() };
       }
     },
     async getNode(name) {
-      return nodeView(await call(() => core.readNode({ name }, agent)));
+      return nodeView(await callApi(() => core.readNode({ name }, agent)));
     },
     async patchNode(name, patch) {
       const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch, agent);
-      const response = await call(() => core.patchNodeWithHttpInfo({ name, body: patch, fieldManager: FIELD_MANAGER }, options));
+      const response = await callApi(() => core.patchNodeWithHttpInfo({ name, body: patch, fieldManager: FIELD_MANAGER }, options));
       return { node: nodeView(response.data), warnings: warningsOf(response.headers) };
     },
     async listNodes() {
       const nodes: NodeView[] = [];
       let token: string | undefined;
       do {
-        const page = await call(() => core.listNode({ limit: PAGE, _continue: token }, agent));
+        const page = await callApi(() => core.listNode({ limit: PAGE, _continue: token }, agent));
         nodes.push(...page.items.map(nodeView));
         token = page.metadata?._continue;
       } while (token !== undefined && token !== '');
@@ -141,7 +108,7 @@ export function connectMaintenanceApi(options: { kubeconfig: string | undefined;
       for (const reason of REFUSAL_REASONS) {
         let token: string | undefined;
         do {
-          const page = await call(() => events.listNamespacedEvent({ namespace: EVENTS_NAMESPACE, fieldSelector: `reason=${reason}`, limit: PAGE, _continue: token }, agent));
+          const page = await callApi(() => events.listNamespacedEvent({ namespace: EVENTS_NAMESPACE, fieldSelector: `reason=${reason}`, limit: PAGE, _continue: token }, agent));
           for (const event of page.items) {
             const refusal = refusalOf(event);
             if (refusal !== undefined) found.push(refusal);

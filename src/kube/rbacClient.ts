@@ -1,12 +1,13 @@
 // who-can-uncordon's reads through client-node: ClusterRoles and ClusterRoleBindings, in pages.
 // Read rights alone are needed (list on both).
 import { RbacAuthorizationV1Api, setHeaderOptions, type V1ClusterRole, type V1ClusterRoleBinding } from '@kubernetes/client-node';
-import { apiErrorOf } from './apiError.ts';
+import { callApi } from './apiError.ts';
 import { loadKubeConfig } from './kubeConfig.ts';
+import { VERSION } from '../version.ts';
 import type { ClusterRoleBindingView, ClusterRoleView } from '../plugin/whoCanUncordon.ts';
 import type { RbacApi } from '../plugin/whoCanUncordonCommand.ts';
 
-const USER_AGENT = 'kubectl-cordon_guard/0.1.0';
+const USER_AGENT = `kubectl-cordon_guard/${VERSION}`;
 const PAGE = 500;
 
 function roleView(role: V1ClusterRole): ClusterRoleView {
@@ -40,19 +41,12 @@ async function all<T>(page: (token: string | undefined) => Promise<{ items: T[];
 export function connectRbacApi(options: { kubeconfig: string | undefined; context: string | undefined }): RbacApi {
   const api = loadKubeConfig(options.kubeconfig, options.context).makeApiClient(RbacAuthorizationV1Api);
   const agent = setHeaderOptions('User-Agent', USER_AGENT);
-  const call = async <T>(request: () => Promise<T>): Promise<T> => {
-    try {
-      return await request();
-    } catch (err) {
-      throw apiErrorOf(err);
-    }
-  };
   return {
     async listClusterRoles() {
-      return (await call(() => all((token) => api.listClusterRole({ limit: PAGE, _continue: token }, agent)))).map(roleView);
+      return (await callApi(() => all((token) => api.listClusterRole({ limit: PAGE, _continue: token }, agent)))).map(roleView);
     },
     async listClusterRoleBindings() {
-      return (await call(() => all((token) => api.listClusterRoleBinding({ limit: PAGE, _continue: token }, agent)))).map(bindingView);
+      return (await callApi(() => all((token) => api.listClusterRoleBinding({ limit: PAGE, _continue: token }, agent)))).map(bindingView);
     },
   };
 }

@@ -16,6 +16,7 @@
 // - a create: a node registered cordoned.
 // A request that leaves the value as the log last showed it is not a change; a dry run is
 // nothing at all. At level RequestResponse the response body is the truth and wins.
+import { isPlainObject } from '../admission/json.ts';
 
 type Unschedulable = boolean | null;
 
@@ -82,10 +83,6 @@ interface SuspectTally {
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function own(obj: Json, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
@@ -101,13 +98,13 @@ function written(value: unknown): Unschedulable | undefined {
 }
 
 function specOf(object: unknown): unknown {
-  return isObject(object) ? own(object, 'spec') : undefined;
+  return isPlainObject(object) ? own(object, 'spec') : undefined;
 }
 
 /** The field in a whole spec that replaces the old one: absent is a clear. */
 function inReplacedSpec(spec: unknown): Unschedulable | undefined {
   if (spec === null || spec === undefined) return null;
-  if (!isObject(spec)) return undefined;
+  if (!isPlainObject(spec)) return undefined;
   return Object.hasOwn(spec, 'unschedulable') ? written(spec.unschedulable) : null;
 }
 
@@ -119,7 +116,7 @@ function mergePatchWrite(body: Json): Write | undefined {
   if (!Object.hasOwn(body, 'spec')) return undefined;
   const spec = body.spec;
   if (spec === null) return { kind: 'set', value: null, apply: false };
-  if (!isObject(spec)) return undefined;
+  if (!isPlainObject(spec)) return undefined;
   const directive = own(spec, '$patch');
   if (directive === 'delete') return { kind: 'set', value: null, apply: false };
   if (directive === 'replace') {
@@ -140,7 +137,7 @@ const FIELD = '/spec/unschedulable';
 function jsonPatchWrite(ops: unknown[]): Write | undefined {
   let result: Unschedulable | undefined;
   for (const op of ops) {
-    if (!isObject(op)) continue;
+    if (!isPlainObject(op)) continue;
     const path = text(op.path);
     const from = text(op.from);
     switch (op.op) {
@@ -185,10 +182,10 @@ function isApply(body: Json, query: URLSearchParams): boolean {
 
 function patchWrite(body: unknown, query: URLSearchParams): Write | undefined {
   if (Array.isArray(body)) return jsonPatchWrite(body);
-  if (!isObject(body)) return undefined;
+  if (!isPlainObject(body)) return undefined;
   if (isApply(body, query)) {
     const spec = own(body, 'spec');
-    const value = isObject(spec) ? written(own(spec, 'unschedulable')) : undefined;
+    const value = isPlainObject(spec) ? written(own(spec, 'unschedulable')) : undefined;
     return value === true || value === false ? { kind: 'set', value, apply: true } : { kind: 'release' };
   }
   return mergePatchWrite(body);
@@ -197,14 +194,14 @@ function patchWrite(body: unknown, query: URLSearchParams): Write | undefined {
 /** The managers of spec.unschedulable in an object's managedFields. */
 function ownersIn(object: Json): Set<string> | undefined {
   const metadata = own(object, 'metadata');
-  const entries = isObject(metadata) ? own(metadata, 'managedFields') : undefined;
+  const entries = isPlainObject(metadata) ? own(metadata, 'managedFields') : undefined;
   if (!Array.isArray(entries)) return undefined;
   const owners = new Set<string>();
   for (const entry of entries) {
-    if (!isObject(entry)) continue;
+    if (!isPlainObject(entry)) continue;
     const fields = own(entry, 'fieldsV1');
-    const spec = isObject(fields) ? own(fields, 'f:spec') : undefined;
-    if (isObject(spec) && Object.hasOwn(spec, 'f:unschedulable')) {
+    const spec = isPlainObject(fields) ? own(fields, 'f:spec') : undefined;
+    if (isPlainObject(spec) && Object.hasOwn(spec, 'f:unschedulable')) {
       owners.add(`${entry.operation === 'Apply' ? 'apply' : 'update'}:${text(entry.manager) ?? ''}`);
     }
   }
@@ -212,13 +209,13 @@ function ownersIn(object: Json): Set<string> | undefined {
 }
 
 function nodeNameOf(object: unknown): string | undefined {
-  if (!isObject(object)) return undefined;
+  if (!isPlainObject(object)) return undefined;
   const metadata = own(object, 'metadata');
-  return isObject(metadata) ? text(own(metadata, 'name')) : undefined;
+  return isPlainObject(metadata) ? text(own(metadata, 'name')) : undefined;
 }
 
 function isNodeObject(object: unknown): object is Json {
-  return isObject(object) && object.kind === 'Node';
+  return isPlainObject(object) && object.kind === 'Node';
 }
 
 export class AuditLogReader {
@@ -249,7 +246,7 @@ export class AuditLogReader {
     } catch (err) {
       return this.#bad(err instanceof Error ? `not JSON: ${err.message}` : 'not JSON');
     }
-    if (!isObject(event) || event.kind !== 'Event' || !String(event.apiVersion).startsWith('audit.k8s.io/')) {
+    if (!isPlainObject(event) || event.kind !== 'Event' || !String(event.apiVersion).startsWith('audit.k8s.io/')) {
       return this.#bad('not an audit.k8s.io Event');
     }
     this.#read(event);
@@ -265,21 +262,21 @@ export class AuditLogReader {
     // One entry per request: the stage after the response (or a panic), not RequestReceived.
     if (event.stage !== 'ResponseComplete' && event.stage !== 'Panic') return;
     const ref = own(event, 'objectRef');
-    if (!isObject(ref) || ref.resource !== 'nodes' || (ref.apiGroup ?? '') !== '' || ref.subresource !== undefined) return;
+    if (!isPlainObject(ref) || ref.resource !== 'nodes' || (ref.apiGroup ?? '') !== '' || ref.subresource !== undefined) return;
     const requestURI = text(event.requestURI) ?? '';
     const query = queryOf(requestURI);
     // A dry run persists nothing: it is not a change and not an attempt.
     if (query.getAll('dryRun').length > 0) return;
     const verb = text(event.verb) ?? '';
     const status = own(event, 'responseStatus');
-    const code = isObject(status) && typeof status.code === 'number' ? status.code : event.stage === 'Panic' ? 500 : 0;
+    const code = isPlainObject(status) && typeof status.code === 'number' ? status.code : event.stage === 'Panic' ? 500 : 0;
     const succeeded = code >= 200 && code < 300;
     const name = text(ref.name);
 
     if (name === undefined) {
       // A list at level RequestResponse shows every node's state.
       const list = own(event, 'responseObject');
-      const items = isObject(list) && succeeded ? own(list, 'items') : undefined;
+      const items = isPlainObject(list) && succeeded ? own(list, 'items') : undefined;
       if (Array.isArray(items)) for (const item of items) this.#observe(item);
       if (verb === 'deletecollection' && succeeded) this.#nodes.clear();
       return;
@@ -310,7 +307,7 @@ export class AuditLogReader {
     if (verb === 'patch') write = patchWrite(body, query);
     else {
       const spec = specOf(body);
-      write = { kind: 'object', value: isObject(spec) && own(spec, 'unschedulable') === true };
+      write = { kind: 'object', value: isPlainObject(spec) && own(spec, 'unschedulable') === true };
     }
     // A create starts from a node that did not exist: known, and not cordoned.
     const state: NodeState = verb === 'create' ? { cordoned: false, cordonedBy: undefined, owners: new Set() } : this.#state(name);
@@ -324,7 +321,7 @@ export class AuditLogReader {
   #userOf(event: Json): string {
     const impersonated = own(event, 'impersonatedUser');
     const user = own(event, 'user');
-    return (isObject(impersonated) ? text(impersonated.username) : undefined) ?? (isObject(user) ? text(user.username) : undefined) ?? '';
+    return (isPlainObject(impersonated) ? text(impersonated.username) : undefined) ?? (isPlainObject(user) ? text(user.username) : undefined) ?? '';
   }
 
   #state(name: string): NodeState {
@@ -339,10 +336,10 @@ export class AuditLogReader {
   /** A node object the API server returned: the truth about its state at that moment. */
   #observe(object: unknown): void {
     const name = nodeNameOf(object);
-    if (name === undefined || !isObject(object)) return;
+    if (name === undefined || !isPlainObject(object)) return;
     if (this.#onlyNode !== undefined && name !== this.#onlyNode) return;
     const state = this.#state(name);
-    const cordoned = specOf(object) !== undefined && isObject(specOf(object)) && own(specOf(object) as Json, 'unschedulable') === true;
+    const cordoned = specOf(object) !== undefined && isPlainObject(specOf(object)) && own(specOf(object) as Json, 'unschedulable') === true;
     // A change the log did not show (a YAML apply it could not record): the cordon's author is unknown.
     if (state.cordoned !== cordoned) state.cordonedBy = undefined;
     state.cordoned = cordoned;
@@ -377,7 +374,7 @@ export class AuditLogReader {
       isChange = before === undefined ? write.kind === 'set' : before !== after;
     }
     if (r.truth !== undefined) {
-      after = isObject(own(r.truth, 'spec')) && own(own(r.truth, 'spec') as Json, 'unschedulable') === true;
+      after = isPlainObject(own(r.truth, 'spec')) && own(own(r.truth, 'spec') as Json, 'unschedulable') === true;
       if (before !== undefined) isChange = before !== after;
     }
 

@@ -28,6 +28,7 @@ function kubeconfig(server: string, cluster: Record<string, unknown> = {}): stri
 }
 
 const flags = (kubeconfigPath: string | undefined, context?: string) => ({ kubeconfig: kubeconfigPath, context, policyConfigMap: INSTALLED_POLICY_CONFIGMAP });
+const whoCanUncordon = (kubeconfigPath: string | undefined) => ({ command: 'who-can-uncordon' as const, output: 'json' as const, ...flags(kubeconfigPath) });
 const list = (kubeconfigPath: string | undefined, context?: string) => ({ command: 'list' as const, output: 'table' as const, annotation: 'cordon-guard.io/maintenance', ...flags(kubeconfigPath, context) });
 
 /** An HTTPS server on loopback that answers every request with `status`. */
@@ -87,5 +88,43 @@ describe('a cluster command that cannot use the cluster exits 5, with one line o
     assert.equal(code, 5);
     assert.equal(stderr.length, 1);
     assert.match(stderr[0] ?? '', /^cordon-guard list: cannot load the kubeconfig \/nonexistent\/kubeconfig: .*ENOENT/);
+  });
+});
+
+describe('who-can-uncordon against an API server: exit 1 for a missing permission, 5 for a cluster it cannot use', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((s) => s.close()));
+  const trusted = (api: { url: string; ca: string }) => kubeconfig(api.url, { 'certificate-authority-data': Buffer.from(api.ca).toString('base64') });
+
+  it('exits 1 and names the permission when the caller may not list ClusterRoles', async () => {
+    const api = await apiServer(403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: 'clusterroles.rbac.authorization.k8s.io is forbidden: User "bob" cannot list resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope' });
+    servers.push(api.server);
+    const { io, stdout, stderr } = capturedIo();
+    assert.equal(await runClusterCommand(whoCanUncordon(trusted(api)), io), 1, stderr.join(''));
+    assert.deepEqual(stdout, []);
+    assert.match(stderr.join(''), /^error: who-can-uncordon needs permission to list clusterroles\.rbac\.authorization\.k8s\.io \(cluster-wide\): Error from server \(Forbidden\): .*User "bob" cannot list/);
+  });
+
+  it('exits 5 when the API server does not accept the credentials (401)', async () => {
+    const api = await apiServer(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    servers.push(api.server);
+    const { io, stderr } = capturedIo();
+    assert.equal(await runClusterCommand(whoCanUncordon(trusted(api)), io), 5, stderr.join(''));
+    assert.equal(stderr.length, 1);
+    assert.match(stderr[0] ?? '', /^Error from server \(Unauthorized\): /);
+  });
+
+  it('exits 5 when nothing listens at the API server\'s address', async () => {
+    const { io, stderr } = capturedIo();
+    const port = await freePort();
+    assert.equal(await runClusterCommand(whoCanUncordon(kubeconfig(`https://127.0.0.1:${port}`)), io), 5);
+    assert.equal(stderr.length, 1);
+    assert.match(stderr[0] ?? '', new RegExp(`^cordon-guard who-can-uncordon: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}\\n$`));
+  });
+
+  it('exits 5 when the kubeconfig file does not exist', async () => {
+    const { io, stderr } = capturedIo();
+    assert.equal(await runClusterCommand(whoCanUncordon('/nonexistent/kubeconfig'), io), 5);
+    assert.match(stderr.join(''), /^cordon-guard who-can-uncordon: cannot load the kubeconfig \/nonexistent\/kubeconfig: .*ENOENT/);
   });
 });

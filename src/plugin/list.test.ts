@@ -5,9 +5,10 @@ import { ApiError, type RefusalEvent } from './api.ts';
 import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
 import { runWithApi } from './clusterCommand.ts';
 import { listRows, requesterFromNote, runList } from './list.ts';
-import { START_RECORD_ANNOTATION } from './startRecord.ts';
+import { START_RECORD_ANNOTATION } from '../policy/annotations.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
+const INSTALLED_ORIGIN = `${INSTALLED_POLICY_CONFIGMAP.namespace}/${INSTALLED_POLICY_CONFIGMAP.name}`;
 const UPGRADER = 'system:serviceaccount:system-upgrade:system-upgrade';
 const list = (output: 'table' | 'json' = 'table') => ({ command: 'list' as const, output, annotation: undefined, kubeconfig: undefined, context: undefined, policyConfigMap: INSTALLED_POLICY_CONFIGMAP });
 /** Two hours and a half after worker-3's maintenance started. */
@@ -44,9 +45,9 @@ describe('cordon-guard list', () => {
     const { io, stdout } = capturedIo();
     assert.equal(await runWithApi(list('json'), cluster(), io), 0);
     assert.deepEqual(JSON.parse(stdout.join('')), [
-      { name: 'worker-2', cordoned: true, reason: null, since: null, startedBy: null, cordonedBy: null, refusedUncordons: 1, lastRefusedBy: UPGRADER },
-      { name: 'worker-3', cordoned: true, reason: 'kernel 6.8 upgrade, OPS-4411', since: '2026-11-28T06:00:00Z', startedBy: 'admin', cordonedBy: 'admin', refusedUncordons: 4, lastRefusedBy: 'mallory' },
-      { name: 'worker-4', cordoned: false, reason: 'by hand', since: null, startedBy: null, cordonedBy: null, refusedUncordons: 0, lastRefusedBy: null },
+      { name: 'worker-2', cordoned: true, reason: null, since: null, startedBy: null, cordonedBy: null, refusedUncordons: 1, lastRefusedBy: UPGRADER, drifted: false, overdue: false },
+      { name: 'worker-3', cordoned: true, reason: 'kernel 6.8 upgrade, OPS-4411', since: '2026-11-28T06:00:00Z', startedBy: 'admin', cordonedBy: 'admin', refusedUncordons: 4, lastRefusedBy: 'mallory', drifted: false, overdue: false },
+      { name: 'worker-4', cordoned: false, reason: 'by hand', since: null, startedBy: null, cordonedBy: null, refusedUncordons: 0, lastRefusedBy: null, drifted: true, overdue: false },
     ]);
   });
 
@@ -54,11 +55,40 @@ describe('cordon-guard list', () => {
     const { io, stdout } = capturedIo();
     assert.equal(await runList(list(), cluster(), io, NOW), 0);
     const lines = stdout.join('').split('\n');
-    assert.match(lines[0] ?? '', /^NAME {5,}CORDONED {3}REASON {3,}AGE {3,}STARTED-BY {3}CORDONED-BY {3}REFUSED {3}LAST-REFUSED-BY$/);
-    assert.match(lines[2] ?? '', /^worker-3 +true +kernel 6\.8 upgrade, OPS-4411 +2h +admin +admin +4 +mallory$/);
-    assert.match(lines[3] ?? '', /^worker-4 +false +by hand +<none> +<none> +<none> +0 +<none>$/);
+    assert.match(lines[0] ?? '', /^NAME {5,}CORDONED {3}REASON {3,}AGE {3,}STARTED-BY {3}CORDONED-BY {3}REFUSED {3}LAST-REFUSED-BY {3,}DRIFT$/);
+    assert.match(lines[2] ?? '', /^worker-3 +true +kernel 6\.8 upgrade, OPS-4411 +2h +admin +admin +4 +mallory +<none>$/);
+    assert.match(lines[3] ?? '', /^worker-4 +false +by hand +<none> +<none> +<none> +0 +<none> +DRIFTED$/);
     const column = (lines[0] ?? '').indexOf('REFUSED');
     assert.ok(lines.slice(1, 4).every((l) => l.slice(column).match(/^\d/)), 'the columns line up');
+  });
+
+  it('marks a maintenance older than the policy\'s maintenanceMaxAge as overdue, and one without a start record as undatable (null)', async () => {
+    const api = cluster();
+    api.policy = { kind: 'text', text: 'maintenanceMaxAge: 2h\n', origin: INSTALLED_ORIGIN };
+    const json = capturedIo();
+    assert.equal(await runList(list('json'), api, json.io, NOW), 0);
+    assert.deepEqual(
+      JSON.parse(json.stdout.join('')).map((r: { name: string; drifted: unknown; overdue: unknown }) => [r.name, r.drifted, r.overdue]),
+      [['worker-2', false, false], ['worker-3', false, true], ['worker-4', true, null]],
+    );
+    const table = capturedIo();
+    assert.equal(await runList(list(), api, table.io, NOW), 0);
+    const lines = table.stdout.join('').split('\n');
+    assert.match(lines[2] ?? '', /^worker-3 .* OVERDUE$/);
+    assert.match(lines[3] ?? '', /^worker-4 .* DRIFTED$/);
+  });
+
+  it('with --annotation, still reads maintenanceMaxAge from the policy; when it cannot, says that nothing is marked overdue', async () => {
+    const api = cluster();
+    api.policy = { kind: 'text', text: 'maintenanceMaxAge: 2h\n', origin: INSTALLED_ORIGIN };
+    const read = capturedIo();
+    assert.equal(await runList({ ...list('json'), annotation: KEY }, api, read.io, NOW), 0);
+    assert.equal((JSON.parse(read.stdout.join('')) as { overdue: unknown }[])[1]?.overdue, true);
+    api.policy = { kind: 'missing', origin: INSTALLED_ORIGIN };
+    const missing = capturedIo();
+    assert.equal(await runList({ ...list('json'), annotation: KEY }, api, missing.io, NOW), 0);
+    assert.ok((JSON.parse(missing.stdout.join('')) as { overdue: unknown }[]).every((r) => r.overdue === false));
+    assert.deepEqual(missing.stderr, [`note: cannot use the policy ConfigMap ${INSTALLED_ORIGIN}: it does not exist; its maintenanceMaxAge is unknown, so no node is marked overdue\n`]);
   });
 
   it('shows the refused count as unknown, with a note, when the caller may not list Events', async () => {

@@ -1,13 +1,15 @@
 // `cordon-guard list`: every node that is cordoned or under maintenance, with who started the
 // maintenance and when (the start record), who cordoned it (the cordon stamp) and how many
-// uncordons cordon-guard refused on it (its UncordonDenied and UncordonPrevented Events).
+// uncordons cordon-guard refused on it (its UncordonDenied and UncordonPrevented Events), and its
+// drift (src/plugin/listDrift.ts): under maintenance but schedulable, or past maintenanceMaxAge.
 import type { ListOptions } from '../cli/pluginArgs.ts';
 import { readStamp } from '../policy/cordonStamp.ts';
 import { ApiError, type MaintenanceApi, type NodeView, type RefusalEvent } from './api.ts';
 import { EXIT } from '../cli/exitCodes.ts';
 import type { CommandIo } from '../cli/io.ts';
 import { age } from './age.ts';
-import { maintenanceKey } from './maintenanceKey.ts';
+import { driftCell, withDrift } from './listDrift.ts';
+import { listSettings } from './maintenanceKey.ts';
 import { readStartRecord } from './startRecord.ts';
 import { formatTable } from './table.ts';
 
@@ -77,7 +79,7 @@ export function listRows(nodes: readonly NodeView[], refusals: readonly RefusalE
 }
 
 export async function runList(options: ListOptions, api: MaintenanceApi, io: CommandIo, now: () => Date = () => new Date()): Promise<number> {
-  const key = await maintenanceKey(options.annotation, api, io);
+  const { key, maintenanceMaxAge } = await listSettings(options.annotation, api, io);
   const nodes = await api.listNodes();
   let refusals: RefusalEvent[] | undefined;
   try {
@@ -86,7 +88,8 @@ export async function runList(options: ListOptions, api: MaintenanceApi, io: Com
     if (!(err instanceof ApiError)) throw err;
     io.stderr(`note: cannot list Events in namespace default (${err.kubectlText()}); REFUSED is unknown\n`);
   }
-  const rows = listRows(nodes, refusals, key);
+  const at = now();
+  const rows = withDrift(listRows(nodes, refusals, key), maintenanceMaxAge, at.getTime());
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     return EXIT.ok;
@@ -95,11 +98,10 @@ export async function runList(options: ListOptions, api: MaintenanceApi, io: Com
     io.stdout('No nodes are cordoned or under maintenance.\n');
     return EXIT.ok;
   }
-  const at = now();
   io.stdout(
     formatTable(
-      ['NAME', 'CORDONED', 'REASON', 'AGE', 'STARTED-BY', 'CORDONED-BY', 'REFUSED', 'LAST-REFUSED-BY'],
-      rows.map((r) => [r.name, r.cordoned, r.reason, r.since === null ? null : age(r.since, at), r.startedBy, r.cordonedBy, r.refusedUncordons ?? 'unknown', r.lastRefusedBy]),
+      ['NAME', 'CORDONED', 'REASON', 'AGE', 'STARTED-BY', 'CORDONED-BY', 'REFUSED', 'LAST-REFUSED-BY', 'DRIFT'],
+      rows.map((r) => [r.name, r.cordoned, r.reason, r.since === null ? null : age(r.since, at), r.startedBy, r.cordonedBy, r.refusedUncordons ?? 'unknown', r.lastRefusedBy, driftCell(r)]),
     ),
   );
   return EXIT.ok;

@@ -1,7 +1,5 @@
 // `list` marks drift (POLICY.md "Drift"): a node under maintenance that is schedulable, and a
 // maintenance older than the policy's maintenanceMaxAge. Pure, over list's rows.
-import type { ListRow } from './list.ts';
-
 export interface DriftMarks {
   /** Under maintenance and not cordoned. */
   drifted: boolean;
@@ -12,7 +10,14 @@ export interface DriftMarks {
   overdue: boolean | null;
 }
 
-export function withDrift<Row extends Pick<ListRow, 'cordoned' | 'reason' | 'since'>>(rows: readonly Row[], maintenanceMaxAge: number | null, now: number): (Row & DriftMarks)[] {
+/** The facts of a list row that drift is read from: reason is null when not under maintenance. */
+interface MaintenanceFacts {
+  cordoned: boolean;
+  reason: string | null;
+  since: string | null;
+}
+
+export function withDrift<Row extends MaintenanceFacts>(rows: readonly Row[], maintenanceMaxAge: number | null, now: number): (Row & DriftMarks)[] {
   return rows.map((row) => {
     const underMaintenance = row.reason !== null;
     const started = row.since === null ? Number.NaN : Date.parse(row.since);

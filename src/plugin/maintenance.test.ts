@@ -6,7 +6,7 @@ import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
 import { ApiError } from './api.ts';
 import { runWithApi } from './clusterCommand.ts';
 import { CONFLICT_TRIES } from './maintenance.ts';
-import { START_RECORD_ANNOTATION } from './startRecord.ts';
+import { START_RECORD_ANNOTATION } from '../policy/annotations.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 const REASON = 'kernel 6.8 upgrade, OPS-4411';

@@ -14,7 +14,8 @@ import { EXIT } from '../cli/exitCodes.ts';
 import type { CommandIo } from '../cli/io.ts';
 import { maintenanceKey } from './maintenanceKey.ts';
 import { rfc3339 } from '../policy/cordonStamp.ts';
-import { START_RECORD_ANNOTATION, readStartRecord, type StartRecord } from './startRecord.ts';
+import { START_RECORD_ANNOTATION } from '../policy/annotations.ts';
+import { readStartRecord, type StartRecord } from './startRecord.ts';
 
 /** Tries of a conditional patch before a conflict is reported. */
 export const CONFLICT_TRIES = 5;

@@ -5,8 +5,6 @@
 import { isPlainObject, ownField, parseJsonOrUndefined } from '../admission/json.ts';
 import { START_RECORD_ANNOTATION } from '../policy/annotations.ts';
 
-export { START_RECORD_ANNOTATION };
-
 export interface StartRecord {
   /** Who started the maintenance (the SelfSubjectReview's username); null if the API server would not say. */
   by: string | null;

@@ -1,7 +1,8 @@
 // `kubectl cordon-guard who-can-uncordon [-o table|json]`: reads ClusterRoles, ClusterRoleBindings
 // and the policy, and prints whoCanUncordon's answer. Read rights alone: list on both RBAC kinds,
-// get on the policy ConfigMap (without it, ALLOWLISTED is unknown).
-import type { WhoCanUncordonOptions } from '../cli/whoCanUncordonArgs.ts';
+// get on the policy ConfigMap (without it, ALLOWLISTED is unknown). A missing list right is exit 1
+// with the permission named; any other failure (401, unreachable) is left to src/plugin/clusterCommand.ts.
+import type { WhoCanUncordonOptions } from '../cli/pluginArgs.ts';
 import { defaultPolicy, parsePolicyDocument } from '../policy/document.ts';
 import type { Policy } from '../policy/types.ts';
 import { ApiError, type PolicyText } from './api.ts';
@@ -31,7 +32,7 @@ async function listed<T>(what: string, list: () => Promise<T[]>, io: CommandIo):
   try {
     return await list();
   } catch (err) {
-    if (!(err instanceof ApiError) || (err.code !== 403 && err.code !== 401)) throw err;
+    if (!(err instanceof ApiError) || err.code !== 403) throw err;
     io.stderr(`error: who-can-uncordon needs permission to list ${what} (cluster-wide): ${err.kubectlText()}\n`);
     return undefined;
   }

@@ -1,9 +1,8 @@
 // The policy from key `policy.yaml` of one ConfigMap. The watching itself (list+watch, backoff)
 // is a ConfigMapFeed from src/kube/; this file only decides what each version means.
+import { POLICY_CONFIGMAP_KEY } from '../install.ts';
 import type { PolicySource } from './policySource.ts';
 import type { PolicyStore } from './store.ts';
-
-const POLICY_KEY = 'policy.yaml';
 
 /** The parts of a ConfigMap the source reads. */
 export interface WatchedConfigMap {
@@ -65,10 +64,10 @@ export class ConfigMapPolicySource implements PolicySource {
 
   #apply(configMap: WatchedConfigMap): void {
     const { store, namespace, name, events } = this.#options;
-    const text = configMap.data?.[POLICY_KEY];
+    const text = configMap.data?.[POLICY_CONFIGMAP_KEY];
     let errors: string[] | undefined;
     if (text === undefined) {
-      errors = [`the ConfigMap has no key ${POLICY_KEY}`];
+      errors = [`the ConfigMap has no key ${POLICY_CONFIGMAP_KEY}`];
       store.refuse(this.description, 'configmap', errors);
     } else {
       const result = store.apply(text, this.description, 'configmap');

@@ -1,22 +1,18 @@
 // The node watch, self-healing and leader election against a real kube-apiserver (POLICY.md
 // "Drift"), run with cordon-guard's own ServiceAccount and the RBAC and admission policies of
-// manifests/. cordon-guard serve answers the webhooks; the fleet parts run in their own processes
-// (testkit/e2e/fleetRunner.ts, src/kube/fleet.ts's startFleet), two of them for the replica cases.
+// manifests/. Every replica is `cordon-guard serve --policy-configmap` as it ships: it answers the
+// webhooks and runs the node watch, the leader election and the recordon itself; two of them for
+// the replica cases.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { INSTALLED_POLICY_CONFIGMAP } from '../../src/install.ts';
 import { LEASE_DURATION_MS } from '../../src/kube/leaderElection.ts';
-import { connectMaintenanceApi } from '../../src/kube/maintenanceClient.ts';
-import { connectRbacApi } from '../../src/kube/rbacClient.ts';
-import { runWhoCanUncordon } from '../../src/plugin/whoCanUncordonCommand.ts';
 import type { ServeProcess } from '../../testkit/serveProcess.ts';
 import { waitFor } from '../../testkit/wait.ts';
 import { IDENTITIES, startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
-import { createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard, type WebhookConfiguration } from '../../testkit/e2e/cordonGuard.ts';
-import { startFleetRunner, type FleetProcess } from '../../testkit/e2e/fleetProcess.ts';
+import { DIST_MAIN, createNode, getNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates, type WebhookConfiguration } from '../../testkit/e2e/cordonGuard.ts';
 import { installIdentityAndPolicy, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
@@ -40,24 +36,66 @@ interface AuditEntry {
   responseStatus?: { code: number };
 }
 
+/** One replica: serve, its /metrics on the ops port, and its leader election as its log lines tell it. */
+interface Replica {
+  guard: ServeProcess;
+  logs: ServeProcess['logs'];
+  metrics(): Promise<string>;
+  /** One sample of cordon_guard_nodes, undefined when the gauge has none. */
+  nodes(state: string): Promise<number | undefined>;
+  isLeader(): boolean;
+  isRunning(): boolean;
+}
+
+async function startReplica(certs: Certificates, kubeconfig: string): Promise<Replica> {
+  const guard = await startCordonGuard(certs, ['--policy-configmap', 'cordon-guard/cordon-guard-policy', '--kubeconfig', kubeconfig]);
+  const metricsUrl = `http://127.0.0.1:${guard.metricsPort}`;
+  await waitFor('readiness', async () => ((await fetch(`${metricsUrl}/readyz`)).status === 200 ? true : undefined), 15_000);
+  const metrics = async () => (await fetch(`${metricsUrl}/metrics`)).text();
+  return {
+    guard,
+    logs: guard.logs,
+    metrics,
+    async nodes(state) {
+      const match = new RegExp(`^cordon_guard_nodes\\{state="${state}"\\} (\\d+)$`, 'm').exec(await metrics());
+      return match === null ? undefined : Number(match[1]);
+    },
+    isLeader() {
+      const changes = guard.logs.filter((l) => /^leader election: (became the leader|stopped leading)/.test(l.msg));
+      return changes.at(-1)?.msg === 'leader election: became the leader';
+    },
+    isRunning: () => guard.child.exitCode === null && guard.child.signalCode === null,
+  };
+}
+
 describe('the node watch, self-healing and leader election', { timeout: 900_000 }, () => {
   let cp: ControlPlane;
-  let guard: ServeProcess;
+  let certs: Certificates;
   let saKubeconfig: string;
   let configurations: WebhookConfiguration[];
-  const runners: FleetProcess[] = [];
+  /** The replicas started, in order; the API server calls the one the webhooks point at. */
+  const replicas: Replica[] = [];
+  let webhookReplica: Replica;
 
-  async function runner(): Promise<FleetProcess> {
-    const started = await startFleetRunner(saKubeconfig);
-    runners.push(started);
+  async function replica(): Promise<Replica> {
+    const started = await startReplica(certs, saKubeconfig);
+    replicas.push(started);
     return started;
   }
 
+  /** The webhook configurations pointed at one replica (in a cluster, the Service routes to a live one). */
+  async function serveWebhooksFrom(r: Replica): Promise<void> {
+    configurations = await registerWebhooks(cp, r.guard.port, certs.caPem);
+    webhookReplica = r;
+  }
+
+  /** Edits the policy ConfigMap and waits until every running replica has the edit in force. */
   async function setPolicy(text: string): Promise<void> {
-    const generations = () => guard.logs.filter((l) => typeof l.generation === 'number' && /in force/.test(l.msg)).length;
-    const before = generations();
+    const running = replicas.filter((r) => r.isRunning());
+    const inForce = (r: Replica) => r.logs.filter((l) => typeof l.generation === 'number' && /in force/.test(l.msg)).length;
+    const before = running.map(inForce);
     cp.kubectlOk(['-n', 'cordon-guard', 'patch', 'configmap', 'cordon-guard-policy', '--type=merge', '-p', JSON.stringify({ data: { 'policy.yaml': text } })]);
-    await waitFor('the policy edit in force', () => (generations() > before ? true : undefined), 10_000);
+    await waitFor('the policy edit in force', () => (running.every((r, i) => inForce(r) > (before[i] ?? 0)) ? true : undefined), 10_000);
   }
 
   function maintenanceNode(name: string, annotations: Record<string, string> = {}): void {
@@ -103,20 +141,18 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     cp = await startControlPlane();
     installIdentityAndPolicy(cp);
     saKubeconfig = serviceAccountKubeconfig(cp);
-    const certs = makeCertificates(join(cp.dir, 'certs'));
-    guard = await startCordonGuard(certs, ['--policy-configmap', 'cordon-guard/cordon-guard-policy', '--kubeconfig', saKubeconfig]);
-    await waitFor('readiness', async () => ((await fetch(`http://127.0.0.1:${guard.metricsPort}/readyz`)).status === 200 ? true : undefined), 15_000);
-    configurations = await registerWebhooks(cp, guard.port, certs.caPem);
+    certs = makeCertificates(join(cp.dir, 'certs'));
+    await serveWebhooksFrom(await replica());
   });
 
   after(async () => {
-    for (const r of runners) await r.stop('SIGKILL');
-    await guard?.stop();
+    for (const r of replicas) await r.guard.stop('SIGKILL');
     await cp?.stop();
   });
 
   it('bypass with recordon false: the drift is counted (drifted = 1) and the node is left alone', async () => {
-    const a = await runner();
+    const [a] = replicas;
+    assert.ok(a !== undefined);
     const before = (await a.nodes('cordoned')) ?? 0;
     maintenanceNode('bypass-off');
     await waitFor('the watch to see the node cordoned', async () => ((await a.nodes('cordoned')) === before + 1 ? true : undefined), 10_000, 100);
@@ -136,7 +172,7 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
   });
 
   it('recordon true: a drift found earlier is healed at the next resync, and the Event names the uncordoner', async () => {
-    const [a] = runners;
+    const [a] = replicas;
     assert.ok(a !== undefined);
     await setPolicy('recordon: true\n');
     await cordonedAgain('bypass-off', 15_000);
@@ -146,11 +182,12 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     const stamp = JSON.parse(getNode(cp, 'bypass-off').metadata.annotations?.[STAMP] ?? '{}') as { user?: string };
     assert.equal(stamp.user, SELF, '/mutate stamped the recordon as any cordon');
     assert.match(await a.metrics(), /^cordon_guard_recordons_total 1$/m);
-    assert.ok(a.logs.some((l) => l.level === 'warn' && l.msg === event?.note));
+    // Log lines reach stdout in batches, up to LOG_FLUSH_INTERVAL_MS after they are written.
+    await waitFor('the recordon\'s warning', () => a.logs.find((l) => l.level === 'warn' && l.msg === event?.note));
   });
 
   it('bypass with recordon true: the node is cordoned again within 10 s, with a Recordoned Event', async () => {
-    const [a] = runners;
+    const [a] = replicas;
     assert.ok(a !== undefined);
     const before = (await a.nodes('maintenance')) ?? 0;
     maintenanceNode('bypass-on');
@@ -168,18 +205,21 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
   });
 
   it('installed late: a node already drifted when cordon-guard starts is found and healed', async () => {
-    for (const r of runners.splice(0)) await r.stop();
+    // Uninstalled: no webhook configuration and no replica; then installed again.
+    cp.kubectlOk(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'cordon-guard']);
+    for (const r of replicas.splice(0)) await r.guard.stop();
     createNode(cp, 'late', { annotations: { [KEY]: 'disk swap' } });
     const started = Date.now();
-    const a = await runner();
+    const a = await replica();
+    await serveWebhooksFrom(a);
     const healed = await cordonedAgain('late', HEAL_WITHIN_MS + (a.isLeader() ? 0 : LEASE_DURATION_MS));
     console.log(`# installed late: healed ${healed - started} ms after the replica started`);
     assert.equal((await waitFor('the event', () => (recordoned('late').length > 0 ? recordoned('late') : undefined), 10_000)).length, 1);
   });
 
   it('two replicas: exactly one writes each healing, one patch and one Event with one occurrence', async () => {
-    await runner();
-    const [a, b] = runners;
+    await replica();
+    const [a, b] = replicas;
     assert.ok(a !== undefined && b !== undefined);
     await waitFor('one leader', () => ([a, b].filter((r) => r.isLeader()).length === 1 ? true : undefined), 30_000, 100);
     maintenanceNode('two');
@@ -200,14 +240,15 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
   });
 
   it('after the leader is killed, the other heals a new drift within the lease duration plus 10 s', async () => {
-    const leader = runners.find((r) => r.isLeader());
-    const other = runners.find((r) => !r.isLeader());
+    const leader = replicas.find((r) => r.isLeader());
+    const other = replicas.find((r) => !r.isLeader());
     assert.ok(leader !== undefined && other !== undefined);
     const before = (await other.nodes('maintenance')) ?? 0;
     maintenanceNode('failover');
     await waitFor('the survivor to see it', async () => ((await other.nodes('maintenance')) === before + 1 ? true : undefined), 10_000, 100);
-    await leader.stop('SIGKILL');
+    await leader.guard.stop('SIGKILL');
     const killed = Date.now();
+    if (webhookReplica === leader) await serveWebhooksFrom(other);
     await deleteValidatingWebhook();
     upgraderUncordons('failover');
     restoreValidatingWebhook();
@@ -240,19 +281,22 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     await setPolicy('recordon: true\nmaintenanceMaxAge: 1h\n');
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     maintenanceNode('old', { 'cordon-guard.io/maintenance-started': JSON.stringify({ by: 'admin', at: twoHoursAgo, wasCordoned: false, annotation: KEY }) });
-    const [survivor] = runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    const [survivor] = replicas.filter((r) => r.isRunning());
     assert.ok(survivor !== undefined);
     assert.equal(await waitFor('overdue = 1', async () => ((await survivor.nodes('overdue')) === 1 ? 1 : undefined), 10_000, 100), 1);
   });
 
+  /** `kubectl cordon-guard who-can-uncordon` as it ships: dist/main.js, with the suite's kubeconfig and a context of it. */
+  function whoCanUncordon(context: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, [DIST_MAIN, 'who-can-uncordon', ...args, '--kubeconfig', cp.kubeconfig, '--context', context], { encoding: 'utf8', timeout: 60_000 });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
   it('who-can-uncordon lists the suite\'s node writers with their bindings, and marks the allowlisted ones', async () => {
     await setPolicy('allow:\n  users: [alice]\n  groups: [sre-oncall]\n');
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t) };
-    const options = { kubeconfig: cp.kubeconfig, context: 'admin', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
-    const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), io);
+    const { code, stdout, stderr } = whoCanUncordon('admin', '-o', 'json');
     assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
     const rows = JSON.parse(stdout) as { kind: string; name: string; namespace: string | null; bindings: { binding: string; role: string }[]; allowlisted: boolean | null }[];
     const row = (kind: string, name: string) => rows.find((r) => r.kind === kind && r.name === name);
     for (const { user } of Object.values(IDENTITIES).filter((i) => !(i.groups as readonly string[]).includes('system:masters'))) {
@@ -262,16 +306,15 @@ describe('the node watch, self-healing and leader election', { timeout: 900_000 
     assert.deepEqual(row('ServiceAccount', 'cordon-guard'), { kind: 'ServiceAccount', name: 'cordon-guard', namespace: 'cordon-guard', bindings: [{ binding: 'cordon-guard-nodes', role: 'cordon-guard-nodes' }], allowlisted: false });
     assert.deepEqual(row('Group', 'system:masters')?.bindings, [{ binding: 'cluster-admin', role: 'cluster-admin' }]);
     assert.deepEqual(row('ServiceAccount', 'node-controller')?.bindings, [{ binding: 'system:controller:node-controller', role: 'system:controller:node-controller' }], 'the API server\'s bootstrap roles');
-    let table = '';
-    await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'table', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), { stdout: (t) => (table += t), stderr: () => undefined });
-    console.log(table.trimEnd().split('\n').map((l) => `# ${l}`).join('\n'));
+    const table = whoCanUncordon('admin');
+    assert.equal(table.code, 0, table.stderr);
+    console.log(table.stdout.trimEnd().split('\n').map((l) => `# ${l}`).join('\n'));
   });
 
-  it('who-can-uncordon without the right to list RBAC objects says which permission is missing and exits 1', async () => {
-    let stderr = '';
-    const options = { kubeconfig: cp.kubeconfig, context: 'mallory', policyConfigMap: INSTALLED_POLICY_CONFIGMAP };
-    const code = await runWhoCanUncordon({ command: 'who-can-uncordon', output: 'json', ...options }, connectRbacApi(options), () => connectMaintenanceApi(options).policyText(), { stdout: () => undefined, stderr: (t) => (stderr += t) });
+  it('who-can-uncordon without the right to list RBAC objects says which permission is missing and exits 1', () => {
+    const { code, stdout, stderr } = whoCanUncordon('mallory', '-o', 'json');
     assert.equal(code, 1);
+    assert.equal(stdout, '');
     assert.match(stderr, /^error: who-can-uncordon needs permission to list clusterroles\.rbac\.authorization\.k8s\.io \(cluster-wide\): Error from server \(Forbidden\): clusterroles\.rbac\.authorization\.k8s\.io is forbidden: User "mallory" cannot list resource "clusterroles"/);
   });
 });

@@ -254,17 +254,17 @@ describe('the kubectl plugin against a real kube-apiserver', { timeout: 600_000 
       return listed.find((r) => r.name === 'maint-1')?.refusedUncordons === 3 ? listed : undefined;
     }, 15_000, 250);
     const row = rows.find((r) => r.name === 'maint-1');
-    assert.deepEqual(Object.keys(row ?? {}), ['name', 'cordoned', 'reason', 'since', 'startedBy', 'cordonedBy', 'refusedUncordons', 'lastRefusedBy']);
-    assert.deepEqual({ ...row, since: undefined }, { name: 'maint-1', cordoned: true, reason: REASON, since: undefined, startedBy: 'admin', cordonedBy: 'admin', refusedUncordons: 3, lastRefusedBy: IDENTITIES.upgrader.user });
+    assert.deepEqual(Object.keys(row ?? {}), ['name', 'cordoned', 'reason', 'since', 'startedBy', 'cordonedBy', 'refusedUncordons', 'lastRefusedBy', 'drifted', 'overdue']);
+    assert.deepEqual({ ...row, since: undefined }, { name: 'maint-1', cordoned: true, reason: REASON, since: undefined, startedBy: 'admin', cordonedBy: 'admin', refusedUncordons: 3, lastRefusedBy: IDENTITIES.upgrader.user, drifted: false, overdue: false });
     assert.equal(row?.since, startRecord('maint-1')?.at);
     // A node created cordoned (the mutating webhook stamps creates too), with no maintenance; an uncordoned one is not listed.
-    assert.deepEqual(rows.find((r) => r.name === 'maint-6'), { name: 'maint-6', cordoned: true, reason: null, since: null, startedBy: null, cordonedBy: 'admin', refusedUncordons: 0, lastRefusedBy: null });
+    assert.deepEqual(rows.find((r) => r.name === 'maint-6'), { name: 'maint-6', cordoned: true, reason: null, since: null, startedBy: null, cordonedBy: 'admin', refusedUncordons: 0, lastRefusedBy: null, drifted: false, overdue: false });
     assert.equal(rows.find((r) => r.name === 'maint-3'), undefined);
 
     const table = plugin(['list'], 'admin');
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^NAME +CORDONED +REASON +AGE +STARTED-BY +CORDONED-BY +REFUSED +LAST-REFUSED-BY\n/);
-    assert.match(table.stdout, new RegExp(`\\nmaint-1 +true +${REASON} +\\d+[smh] +admin +admin +3 +${IDENTITIES.upgrader.user}\\n`));
+    assert.match(table.stdout, /^NAME +CORDONED +REASON +AGE +STARTED-BY +CORDONED-BY +REFUSED +LAST-REFUSED-BY +DRIFT\n/);
+    assert.match(table.stdout, new RegExp(`\\nmaint-1 +true +${REASON} +\\d+[smh] +admin +admin +3 +${IDENTITIES.upgrader.user} +<none>\\n`));
     console.log(`# $ kubectl cordon-guard list\n# ${table.stdout.trim().replaceAll('\n', '\n# ')}`);
   });
 

@@ -232,7 +232,7 @@ describe('help, version and the exit codes, as kubectl has them', () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [MAIN_TS, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-  for (const args of [['--help'], ['-h'], ['help'], ['serve', '--help'], ['check', '-h'], ['start', '--help'], ['end', '--help'], ['list', '-h'], ['culprits', '--help'], ['help', 'list']]) {
+  for (const args of [['--help'], ['-h'], ['help'], ['serve', '--help'], ['check', '-h'], ['start', '--help'], ['end', '--help'], ['list', '-h'], ['culprits', '--help'], ['who-can-uncordon', '--help'], ['help', 'list']]) {
     it(`\`${args.join(' ')}\` prints the usage on stdout and exits 0`, () => {
       const result = run(...args);
       assert.equal(result.status, 0, result.stderr);
@@ -257,5 +257,18 @@ describe('help, version and the exit codes, as kubectl has them', () => {
     assert.equal(result.status, 5, result.stderr);
     assert.match(result.stderr, /^cordon-guard list: cannot load the kubeconfig: .*\n$/);
     assert.equal(result.stdout, '');
+  });
+
+  it('who-can-uncordon is a command: 5 without a usable kubeconfig, 2 for a bad -o, and its usage has the cluster flags', () => {
+    const noCluster = run('who-can-uncordon', '-o', 'json');
+    assert.equal(noCluster.status, 5, noCluster.stderr);
+    assert.match(noCluster.stderr, /^cordon-guard who-can-uncordon: cannot load the kubeconfig: .*\n$/);
+    assert.equal(noCluster.stdout, '');
+    const badOutput = run('who-can-uncordon', '-o', 'yaml');
+    assert.equal(badOutput.status, 2);
+    assert.match(badOutput.stderr, /^cordon-guard: -o must be table or json, got "yaml"/);
+    const usage = run('who-can-uncordon', '--help');
+    assert.match(usage.stdout, /^ {2}CLUSTER FLAGS \(start, end, list, who-can-uncordon\):$/m);
+    assert.match(usage.stdout, /^ {2}1 {2}refused by the guard or the API server .*who-can-uncordon: no$/m);
   });
 });

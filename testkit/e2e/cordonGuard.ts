@@ -10,7 +10,8 @@ import type { ControlPlane } from './controlPlane.ts';
 import { freePort } from './process.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
-const DIST_MAIN = join(REPO, 'dist', 'main.js');
+/** The built entry point (npm run build), as the image and the plugin package run it. */
+export const DIST_MAIN = join(REPO, 'dist', 'main.js');
 
 export interface Certificates {
   dir: string;

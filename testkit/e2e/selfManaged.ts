@@ -1,10 +1,8 @@
 // cordon-guard with its certificates managed in the cluster (serve --tls-secret), as the shipped
 // Deployment runs it, but as a local process with a kubeconfig for its ServiceAccount.
-import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { startServe, type ServeProcess } from '../serveProcess.ts';
-
-const DIST_MAIN = join(new URL('../../', import.meta.url).pathname, 'dist', 'main.js');
+import { DIST_MAIN } from './cordonGuard.ts';
 
 /** The flags of the shipped Deployment's certificate and policy, with a kubeconfig instead of the pod's token. */
 export function startSelfManaged(kubeconfig: string, extraArgs: string[] = []): Promise<ServeProcess> {
