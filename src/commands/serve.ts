@@ -94,7 +94,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     built = await build(options, logger);
     await built.webhook.start({ host: options.host, port: options.port, metricsPort: options.metricsPort });
   } catch (err) {
-    logFatal(logger, err, `cannot start: ${errorMessage(err)}`);
+    await logFatal(logger, err, `cannot start: ${errorMessage(err)}`);
     throw err;
   }
   const { webhook, events } = built;

@@ -58,24 +58,29 @@ export function forBuiltLines(logger: Logger): Logger {
   return logger.child({}, { redact: [] });
 }
 
+/** How long a failing process waits for its earlier lines when stdout does not take them. */
+const FATAL_FLUSH_TIMEOUT_MS = 2000;
+
 /**
- * Logs `err` at fatal and writes out every buffered line at once, synchronously: the process is
- * about to exit, and a line still waiting in the buffer would be lost.
+ * Logs `err` at fatal, as the last line after every earlier one. pino writes a fatal line
+ * synchronously, and a synchronous write would land before an asynchronous one already under
+ * way: so the lines buffered so far are written out first (at most FATAL_FLUSH_TIMEOUT_MS, so
+ * that a stalled reader of stdout cannot hold a failing process), then the fatal line.
  */
-export function logFatal(logger: Logger, err: unknown, msg: string): void {
+export async function logFatal(logger: Logger, err: unknown, msg: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, FATAL_FLUSH_TIMEOUT_MS);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   logger.fatal({ err }, msg);
-  const stream = (logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
-  try {
-    stream?.flushSync?.();
-  } catch {
-    // The destination is gone (stdout closed): nothing more can be written.
-  }
 }
 
-/** The process's last words on a crash: the error logged at fatal and written out, then exit 1. */
+/** The process's last words on a crash: the error logged at fatal after every earlier line, then exit 1. */
 export function exitOnUncaughtException(logger: Logger): void {
   process.on('uncaughtException', (err) => {
-    logFatal(logger, err, `uncaught exception, exiting: ${err.message}`);
-    process.exit(1);
+    void logFatal(logger, err, `uncaught exception, exiting: ${err.message}`).then(() => process.exit(1));
   });
 }
