@@ -188,9 +188,9 @@ k8s-binaries:
 	$(CONTROLPLANE) build $(E2E_VERSIONS) >/dev/null
 
 # Once per version: build (or reuse) its binaries, run `npm run e2e` against them with the
-# version in CORDON_GUARD_K8S_VERSION, and say which versions failed. A failure of one version
-# does not stop the others.
-e2e: build $(PROMTOOL)
+# version in CORDON_GUARD_K8S_VERSION (and helm in CORDON_GUARD_HELM, for the chart's suite), and
+# say which versions failed. A failure of one version does not stop the others.
+e2e: build $(PROMTOOL) $(HELM)
 	@set -o pipefail; failed=(); \
 	if [[ -z "$(strip $(E2E_VERSIONS))" ]]; then echo "e2e: no Kubernetes version to run against (see test/e2e/controlplane/versions.env)"; exit 1; fi; \
 	for v in $(E2E_VERSIONS); do \
@@ -200,7 +200,7 @@ e2e: build $(PROMTOOL)
 	    echo "=== e2e against Kubernetes $$v failed: the control plane did not build"; failed+=("$$v"); continue; \
 	  fi; \
 	  built=$$SECONDS; \
-	  if CORDON_GUARD_K8S_VERSION=$$v CORDON_GUARD_K8S_BIN_DIR=$$bin npm run e2e; then \
+	  if CORDON_GUARD_HELM=$(HELM) CORDON_GUARD_K8S_VERSION=$$v CORDON_GUARD_K8S_BIN_DIR=$$bin npm run e2e; then \
 	    echo "=== e2e against Kubernetes $$v passed (binaries $$((built - start)) s, suites $$((SECONDS - built)) s)"; \
 	  else \
 	    echo "=== e2e against Kubernetes $$v failed (suites exited $$?; binaries $$((built - start)) s, suites $$((SECONDS - built)) s)"; failed+=("$$v"); \

@@ -1,5 +1,5 @@
 // helm, built from the Go module proxy by `make helm` (cached in ~/.cache/cordon-guard/bin), for
-// the chart's tests: `make unit` passes its path in CORDON_GUARD_HELM.
+// the chart's tests: `make unit` and `make e2e` pass its path in CORDON_GUARD_HELM.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ export const CHART = join(ROOT, 'charts', 'cordon-guard');
 
 export function helm(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const path = process.env.CORDON_GUARD_HELM;
-  assert.ok(path !== undefined && path !== '', 'CORDON_GUARD_HELM is not set: run the chart tests with `make unit`, which builds helm and sets it');
+  assert.ok(path !== undefined && path !== '', 'CORDON_GUARD_HELM is not set: run the chart tests with `make unit` or `make e2e`, which build helm and set it');
   const result = spawnSync(path, args, { encoding: 'utf8', cwd: ROOT, env: { ...process.env, HELM_CACHE_HOME: join(ROOT, '.tools', 'helm', 'cache'), HELM_CONFIG_HOME: join(ROOT, '.tools', 'helm', 'config'), HELM_DATA_HOME: join(ROOT, '.tools', 'helm', 'data') } });
   assert.equal(result.error, undefined, `helm runs: ${String(result.error)}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
