@@ -1,20 +1,13 @@
-// The certificate Secrets of `serve --tls-secret`, watched by name (list+watch with
-// `metadata.name=NAME`, client-node's ListWatch), so that a Secret another replica renewed, or
-// one an operator replaced, is checked at once instead of at the next periodic check. The watch
-// only says "look again": the check itself reads the Secrets (src/tls/secretSource.ts). A failed
-// list or watch starts a fresh one with exponential backoff (RestartLoop); meanwhile the periodic
-// check still runs.
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
+// The certificate Secrets of `serve --tls-secret`, watched by name (NamedObjectWatch), so that a
+// Secret another replica renewed, or one an operator replaced, is checked at once instead of at
+// the next periodic check. The watch only says "look again": the check itself reads the Secrets
+// (src/tls/secretSource.ts); meanwhile the periodic check still runs.
+import { CoreV1Api, Watch, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
-import { errorMessage } from '../text/errors.ts';
-import { BACKOFF_MAX_MS, BACKOFF_START_MS } from './configMapWatch.ts';
-import { Backoff, RestartLoop } from './restartLoop.ts';
+import { NamedObjectWatch, type NamedObjectClient } from './namedObjectWatch.ts';
 
 /** The two calls a list+watch of Secrets makes; the real one is `secretClient(kubeConfig)`. */
-export interface SecretClient {
-  list(namespace: string, fieldSelector: string): Promise<KubernetesListObject<V1Secret>>;
-  watch: Watch;
-}
+export type SecretClient = NamedObjectClient<V1Secret>;
 
 export function secretClient(kubeConfig: KubeConfig): SecretClient {
   const api = kubeConfig.makeApiClient(CoreV1Api);
@@ -34,45 +27,21 @@ export interface SecretWatchOptions {
 }
 
 export class SecretWatch {
-  readonly #options: SecretWatchOptions;
-  readonly #description: string;
-  #loop: RestartLoop | undefined;
+  readonly #watch: NamedObjectWatch<V1Secret>;
+  readonly #onChange: () => void;
 
-  constructor(options: SecretWatchOptions) {
-    this.#options = options;
-    this.#description = `${options.namespace}/${options.name}`;
+  constructor({ client, namespace, name, logger, onChange }: SecretWatchOptions) {
+    const description = `${namespace}/${name}`;
+    this.#watch = new NamedObjectWatch({ client, path: `/api/v1/namespaces/${namespace}/secrets`, namespace, name, logger, subject: `Secret ${description}`, logFields: { secret: description } });
+    this.#onChange = onChange;
   }
 
   start(): Promise<void> {
-    const { client, namespace, name, logger, onChange } = this.#options;
-    const fieldSelector = `metadata.name=${name}`;
-    const changed = (secret: V1Secret | undefined): void => {
-      if (secret?.metadata?.name === name) onChange();
-    };
-    this.#loop = new RestartLoop({
-      backoff: new Backoff({ initialMs: BACKOFF_START_MS, maxMs: BACKOFF_MAX_MS }),
-      onRetry: (err, delayMs) =>
-        logger.warn({ secret: this.#description, retryInMs: delayMs, err: errorMessage(err) }, `watching Secret ${this.#description} failed; retrying in ${delayMs} ms`),
-      attempt: (reports) => {
-        const list = async (): Promise<KubernetesListObject<V1Secret>> => {
-          const result = await client.list(namespace, fieldSelector);
-          reports.listed();
-          // A fresh list after a broken watch may have missed changes: look again.
-          onChange();
-          return result;
-        };
-        const informer = new ListWatch<V1Secret>(`/api/v1/namespaces/${namespace}/secrets`, client.watch, list, false, undefined, fieldSelector);
-        informer.on('add', changed);
-        informer.on('update', changed);
-        informer.on('delete', changed);
-        informer.on('error', (err) => reports.failed(err));
-        return informer;
-      },
-    });
-    return this.#loop.start();
+    // A fresh list after a broken watch may have missed changes: look again after every list too.
+    return this.#watch.start({ listed: () => this.#onChange(), changed: () => this.#onChange(), deleted: () => this.#onChange() });
   }
 
-  async stop(): Promise<void> {
-    await this.#loop?.stop();
+  stop(): Promise<void> {
+    return this.#watch.stop();
   }
 }
