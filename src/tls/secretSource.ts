@@ -54,7 +54,7 @@ export interface Validity {
 }
 
 const DEFAULT_VALIDITY: Validity = { caDays: 3650, caRenewBeforeDays: 365, servingDays: 365, servingRenewBeforeDays: 30 };
-/** Often enough that a certificate renewed by another replica is served within 3 minutes. */
+/** Behind the Secrets' watch (src/kube/secretWatch.ts): with the watch broken, a certificate renewed by another replica is still served within 3 minutes. */
 export const CHECK_INTERVAL_MS = 60_000;
 const ROUNDS = 5;
 const RETRY_START_MS = 1000;
