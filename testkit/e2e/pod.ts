@@ -221,6 +221,9 @@ interface Mount {
  * The deepest directory that exists on the host on the way to `target` (symlinks such as
  * /var/run resolved), and the rest of the path below it.
  */
+/** Where the checkout is bound in a container whose volumes would hide it at its own path. */
+const CHECKOUT_STAND_IN = '/opt/cordon-guard-checkout';
+
 function existingAncestor(target: string): { ancestor: string; rest: string } {
   let ancestor = target;
   while (!existsSync(ancestor)) ancestor = dirname(ancestor);
@@ -456,9 +459,17 @@ export function startPod(options: PodOptions): SimulatedPod {
       mounts.push({ source: dir, target: SERVICE_ACCOUNT_DIR, readOnly: true });
     }
 
-    const env = environment(cp, container, image, identity);
-    const argv = commandLine(container, image, env);
-    const workdir = container.workingDir === undefined ? image.workdir : image.hostPath(container.workingDir);
+    // The checkout stands in for the image's files. A volume over a directory that holds it (the
+    // emptyDir on /tmp, with the checkout under /tmp as in a CI clone) would hide it from the
+    // container: then it is bound, read-only, at CHECKOUT_STAND_IN first, and the command line,
+    // the environment and the working directory name it there.
+    const checkout = image.workdir.replace(/\/+$/, '');
+    const hidesCheckout = mounts.some((m) => `${checkout}/`.startsWith(`${m.target}/`));
+    if (hidesCheckout) mounts.push({ source: checkout, target: CHECKOUT_STAND_IN, readOnly: true });
+    const inContainer = (value: string): string => (hidesCheckout && `${value}/`.startsWith(`${checkout}/`) ? join(CHECKOUT_STAND_IN, relative(checkout, value)) : value);
+    const env = Object.fromEntries(Object.entries(environment(cp, container, image, identity)).map(([k, v]) => [k, inContainer(v)]));
+    const argv = commandLine(container, image, env).map(inContainer);
+    const workdir = inContainer(container.workingDir === undefined ? image.workdir : image.hostPath(container.workingDir));
     const script = join(podDir, 'start.sh');
     writeFileSync(script, setupScript(name, podDir, mounts, profile, workdir, env, argv));
 
