@@ -5,8 +5,8 @@
 // runbooks say, read from Prometheus' /api/v1/alerts.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
@@ -15,9 +15,11 @@ import { waitFor } from '../../testkit/wait.ts';
 import { startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
 import { createNode, makeCertificates, registerWebhooks, startCordonGuard, type Certificates } from '../../testkit/e2e/cordonGuard.ts';
 import { assertUncordonRefused } from '../../testkit/e2e/assertions.ts';
-import { installIdentityAndPolicy, manifestsWithCertificates, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
+import { installIdentityAndPolicy, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 import { freePort, startLogged, stopProcess } from '../../testkit/e2e/process.ts';
 import { COMPONENT_DIR, JOB, RULES_FILE, prometheusBinary } from '../../testkit/monitoring.ts';
+
+const REPO = new URL('../../', import.meta.url).pathname;
 
 const KEY = 'cordon-guard.io/maintenance';
 const UPGRADER = 'system:serviceaccount:system-upgrade:system-upgrade';
@@ -178,10 +180,10 @@ describe('a real Prometheus with the shipped rules, scraping cordon-guard in fro
   });
 
   it('the kustomize component renders with manifests/: ServiceMonitor, PrometheusRule and the dashboard ConfigMap', () => {
-    // An overlay beside a copy of manifests/ (with certificates): the copy plus the component.
-    const copy = manifestsWithCertificates(cp);
-    const overlay = dirname(copy);
-    writeFileSync(join(overlay, 'kustomization.yaml'), JSON.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [basename(copy)], components: [`${basename(copy)}/monitoring`] }));
+    // An overlay beside a copy of manifests/ (the default install): the copy plus the component.
+    const overlay = mkdtempSync(join(cp.dir, 'monitoring-overlay-'));
+    cpSync(join(REPO, 'manifests'), join(overlay, 'manifests'), { recursive: true });
+    writeFileSync(join(overlay, 'kustomization.yaml'), JSON.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['manifests'], components: ['manifests/monitoring'] }));
     const rendered = parseAllDocuments(cp.kubectlOk(['kustomize', overlay])).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } });
     const find = (kind: string) => rendered.find((o) => o.kind === kind && o.metadata.name.startsWith('cordon-guard'));
     assert.equal(find('ServiceMonitor')?.metadata.namespace, 'cordon-guard');
