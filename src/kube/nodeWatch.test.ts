@@ -121,6 +121,17 @@ describe('the node watch', () => {
     assert.equal(watch.get('a')?.resourceVersion, '50');
   });
 
+  it('lists again after a watch that failed, as client-node reports an HTTP 410 (an error, not an ERROR event)', async () => {
+    const { api, scheduler, watch } = setUp();
+    api.pages = [[{ items: [node('a', '5')], resourceVersion: '10', next: undefined }], [{ items: [node('a', '50', { cordoned: true })], resourceVersion: '60', next: undefined }]];
+    await watch.start();
+    api.current.handlers.done(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    await scheduler.advance(500);
+    assert.equal(api.lists, 2);
+    assert.equal(api.current.resourceVersion, '60');
+    assert.equal(watch.get('a')?.cordoned, true);
+  });
+
   it('backs off exponentially after failed lists and failed watches, and logs each retry', async () => {
     const { api, scheduler, watch, logs } = setUp();
     api.listFailures = 3;

@@ -217,9 +217,11 @@ export class NodeWatch {
     if (this.#stopped) return;
     this.#watch = undefined;
     const epoch = this.#epoch;
-    // A watch the server closed (its timeout) resumes at once; a failed one after a backoff.
+    // A watch the server closed (its timeout) resumes at once. A failed one lists again after a
+    // backoff: client-node reports an HTTP 410 (resourceVersion too old) as an error, not as an
+    // ERROR event, and resuming from the same resourceVersion would fail for ever.
     if (err === undefined || err === null) void this.#startWatch(epoch);
-    else this.#retry('the node watch failed', err, () => void this.#startWatch(epoch));
+    else this.#retry('the node watch failed', err, () => void this.#listAndWatch());
   }
 
   #retry(what: string, err: unknown, again: () => void): void {
