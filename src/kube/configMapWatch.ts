@@ -1,9 +1,9 @@
 // The policy ConfigMap kept current by a watch of its name (NamedObjectWatch); the caller sees
 // only the object.
-import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
 import type { ConfigMapFeed, ConfigMapHandlers } from '../sources/configMapSource.ts';
-import { NamedObjectWatch, type NamedObjectClient } from './namedObjectWatch.ts';
+import { NamedObjectWatch, namedObjectClient, type NamedObjectClient } from './namedObjectWatch.ts';
 
 export { BACKOFF_MAX_MS, BACKOFF_START_MS } from './namedObjectWatch.ts';
 
@@ -11,11 +11,7 @@ export { BACKOFF_MAX_MS, BACKOFF_START_MS } from './namedObjectWatch.ts';
 export type ConfigMapClient = NamedObjectClient<V1ConfigMap>;
 
 export function configMapClient(kubeConfig: KubeConfig): ConfigMapClient {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
-  return {
-    list: (namespace, fieldSelector) => api.listNamespacedConfigMap({ namespace, fieldSelector }),
-    watch: new Watch(kubeConfig),
-  };
+  return namedObjectClient(kubeConfig, (api, request) => api.listNamespacedConfigMap(request));
 }
 
 export interface ConfigMapWatchOptions {

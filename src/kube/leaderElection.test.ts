@@ -54,6 +54,11 @@ class FakeLease {
   }
 }
 
+/** A fresh clock and Lease for one test. */
+function setUp(): { scheduler: ManualScheduler; lease: FakeLease } {
+  return { scheduler: new ManualScheduler(), lease: new FakeLease() };
+}
+
 function elector(lease: FakeLease, scheduler: ManualScheduler, identity = 'pod-a_1', events: string[] = []): LeaderElector {
   return new LeaderElector({
     client: lease.client(),
@@ -68,8 +73,7 @@ function elector(lease: FakeLease, scheduler: ManualScheduler, identity = 'pod-a
 
 describe('leader election (client-go\'s algorithm)', () => {
   it('a candidate creates a missing lease and leads, with client-go\'s durations', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler);
     a.start();
     await scheduler.advance(0);
@@ -78,8 +82,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a lease held by another is not taken 1 ms before it expires, and is taken once the lease duration has passed on the candidate\'s clock', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now());
     const a = elector(lease, scheduler);
     a.start();
@@ -97,8 +100,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('exactly at observed time + lease duration the lease counts as expired (valid only while strictly before)', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now());
     const a = new LeaderElector({ client: lease.client(), identity: 'pod-a_1', logger: createLogger('silent'), scheduler, random: () => 0, retryPeriodMs: 5000 });
     a.start();
@@ -109,8 +111,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a holder\'s renewTime far in the past (its clock behind ours) does not make its lease expired: only our own observation counts', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now() - 3_600_000);
     const a = elector(lease, scheduler);
     a.start();
@@ -119,8 +120,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a holder\'s renewTime in the future (its clock ahead) does not keep its lease once it stops changing', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now() + 3_600_000);
     const a = elector(lease, scheduler);
     a.start();
@@ -129,8 +129,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a holder that keeps renewing keeps the lease: each change of its record restarts the count', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now());
     const a = elector(lease, scheduler);
     a.start();
@@ -142,8 +141,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a leader renews every retry period, keeping its acquire time', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler);
     a.start();
     await scheduler.advance(0);
@@ -156,8 +154,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a leader that cannot reach the API server steps down at the renew deadline, 10 s after its round began, before the lease could expire for others', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const events: string[] = [];
     const a = elector(lease, scheduler, 'pod-a_1', events);
     a.start();
@@ -171,8 +168,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a renewal that hangs does not extend leadership past the renew deadline', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler);
     a.start();
     await scheduler.advance(2000);
@@ -182,8 +178,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a conflict on the update means not leader: two candidates for a free lease, one wins', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('old_0', scheduler.now());
     const a = elector(lease, scheduler, 'pod-a_1');
     const b = elector(lease, scheduler, 'pod-b_2');
@@ -198,8 +193,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a leader that finds the lease taken by another (it was cut off) does not lead again until that lease expires', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler);
     a.start();
     await scheduler.advance(2000);
@@ -210,8 +204,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('on shutdown the leader releases the lease, and another takes it at its next try rather than after the lease duration', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler, 'pod-a_1');
     a.start();
     await scheduler.advance(0);
@@ -226,8 +219,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a leader renewing for an hour keeps no more than a few timers', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     const a = elector(lease, scheduler);
     a.start();
     await scheduler.advance(3_600_000);
@@ -238,8 +230,7 @@ describe('leader election (client-go\'s algorithm)', () => {
   });
 
   it('a stopped candidate writes nothing more', async () => {
-    const scheduler = new ManualScheduler();
-    const lease = new FakeLease();
+    const { scheduler, lease } = setUp();
     lease.heldBy('pod-b_2', scheduler.now());
     const a = elector(lease, scheduler);
     a.start();

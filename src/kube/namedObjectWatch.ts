@@ -1,7 +1,7 @@
 // One namespaced object kept in view by list+watch with `metadata.name=NAME` (client-node's
 // ListWatch): the policy ConfigMap, the certificate Secrets. A failed list or watch starts a fresh
 // list+watch with exponential backoff (RestartLoop), logged with the caller's words.
-import { ListWatch, type KubernetesListObject, type KubernetesObject, type Watch } from '@kubernetes/client-node';
+import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
 import { errorMessage } from '../text/errors.ts';
 import { Backoff, RestartLoop } from './restartLoop.ts';
@@ -13,6 +13,15 @@ export const BACKOFF_MAX_MS = 30_000;
 export interface NamedObjectClient<T extends KubernetesObject> {
   list(namespace: string, fieldSelector: string): Promise<KubernetesListObject<T>>;
   watch: Watch;
+}
+
+/** The real client: `list` is the typed call of CoreV1Api for the kind, e.g. listNamespacedSecret. */
+export function namedObjectClient<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  list: (api: CoreV1Api, request: { namespace: string; fieldSelector: string }) => Promise<KubernetesListObject<T>>,
+): NamedObjectClient<T> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  return { list: (namespace, fieldSelector) => list(api, { namespace, fieldSelector }), watch: new Watch(kubeConfig) };
 }
 
 export interface NamedObjectHandlers<T> {

@@ -2,19 +2,15 @@
 // Secret another replica renewed, or one an operator replaced, is checked at once instead of at
 // the next periodic check. The watch only says "look again": the check itself reads the Secrets
 // (src/tls/secretSource.ts); meanwhile the periodic check still runs.
-import { CoreV1Api, Watch, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
-import { NamedObjectWatch, type NamedObjectClient } from './namedObjectWatch.ts';
+import { NamedObjectWatch, namedObjectClient, type NamedObjectClient } from './namedObjectWatch.ts';
 
 /** The two calls a list+watch of Secrets makes; the real one is `secretClient(kubeConfig)`. */
 export type SecretClient = NamedObjectClient<V1Secret>;
 
 export function secretClient(kubeConfig: KubeConfig): SecretClient {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
-  return {
-    list: (namespace, fieldSelector) => api.listNamespacedSecret({ namespace, fieldSelector }),
-    watch: new Watch(kubeConfig),
-  };
+  return namedObjectClient(kubeConfig, (api, request) => api.listNamespacedSecret(request));
 }
 
 export interface SecretWatchOptions {
