@@ -1,5 +1,5 @@
-// Everything that talks to the API server, loaded only when serve needs it: importing
-// @kubernetes/client-node is most of the start-up time of a process that needs none of it.
+// Everything that talks to the API server, loaded only when serve needs it, over one REST
+// client (./rest.ts) and one connection (./apiConnection.ts).
 import type { ServeOptions } from '../cli/args.ts';
 import { INSTALLED_POLICY_CONFIGMAP } from '../install.ts';
 import { createFleetMetrics } from '../observability/fleetMetrics.ts';
@@ -13,7 +13,8 @@ import { ConfigMapWatch, configMapClient } from './configMapWatch.ts';
 import { EventRecorder } from './eventRecorder.ts';
 import { eventsClient } from './eventsClient.ts';
 import { startFleet, type Fleet } from './fleet.ts';
-import { loadKubeConfig } from './kubeConfig.ts';
+import { loadApiConnection } from './apiConnection.ts';
+import { kubeRest } from './rest.ts';
 import { secretCertificateSource, secretWatches, webhookConfigurationSync } from './selfManaged.ts';
 
 /** What runs beside the webhook once the first policy is in force, and stops with it. */
@@ -46,13 +47,13 @@ export async function connectCluster(
   deps: { store: PolicyStore; logger: Logger; metrics: Metrics },
 ): Promise<ClusterParts> {
   const { store, logger, metrics } = deps;
-  const kubeConfig = loadKubeConfig(options.kubeconfig);
-  const events = wantsEvents ? new EventRecorder({ client: eventsClient(kubeConfig), logger, metrics }) : undefined;
+  const rest = kubeRest(await loadApiConnection(options.kubeconfig));
+  const events = wantsEvents ? new EventRecorder({ client: eventsClient(rest), logger, metrics }) : undefined;
   const { policy, tls } = options;
   const source =
     policy.kind === 'configmap'
       ? new ConfigMapPolicySource({
-          feed: new ConfigMapWatch({ client: configMapClient(kubeConfig), namespace: policy.namespace, name: policy.name, logger }),
+          feed: new ConfigMapWatch({ client: configMapClient(rest), namespace: policy.namespace, name: policy.name, logger }),
           namespace: policy.namespace,
           name: policy.name,
           store,
@@ -60,14 +61,14 @@ export async function connectCluster(
         })
       : undefined;
 
-  const certificate = tls.kind === 'secret' ? secretCertificateSource({ kubeconfig: options.kubeconfig, tls }, { logger, metrics }) : undefined;
+  const certificate = tls.kind === 'secret' ? secretCertificateSource(rest, tls, { logger, metrics }) : undefined;
   // Without a certificate there is nothing to serve: wait for one (made, or read from the Secret).
   await certificate?.load();
   const companions: Companion[] = [];
   const readyWhen: Array<() => string | undefined> = [];
   // Its own webhook configurations: caBundle with --tls-secret, matchConditions whenever the policy can change its key.
   if (policy.kind === 'configmap' || certificate !== undefined) {
-    const webhooks = webhookConfigurationSync(options, { store, logger, metrics, events });
+    const webhooks = webhookConfigurationSync(rest, options.webhookConfiguration, { store, logger, metrics, events });
     if (certificate !== undefined) {
       webhooks.setCaBundle(certificate.caBundle());
       certificate.onBundleChange((bundle) => webhooks.setCaBundle(bundle));
@@ -76,12 +77,12 @@ export async function connectCluster(
     companions.push(webhooks);
   }
   // A Secret renewed by another replica, or replaced by an operator, is checked at once.
-  if (certificate !== undefined && tls.kind === 'secret') companions.push(secretWatches(kubeConfig, tls, certificate, logger));
+  if (certificate !== undefined && tls.kind === 'secret') companions.push(secretWatches(rest, tls, certificate, logger));
   const fleetMetrics = createFleetMetrics(metrics.registry);
   let fleet: Fleet | undefined;
   companions.push({
     start: async () => {
-      fleet = await startFleet({ kubeConfig, namespace: ownNamespace(options), policy: () => store.current(), logger, metrics: fleetMetrics, events });
+      fleet = await startFleet({ rest, namespace: ownNamespace(options), policy: () => store.current(), logger, metrics: fleetMetrics, events });
     },
     // Releases the Lease, so that another replica takes over at once.
     stop: async () => fleet?.stop(),

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { KubeConfig, Watch, type KubernetesListObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { createLogger } from '../observability/logger.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
-import { BACKOFF_MAX_MS, BACKOFF_START_MS, ConfigMapWatch, type ConfigMapClient } from './configMapWatch.ts';
+import { BACKOFF_MAX_MS, BACKOFF_START_MS, ConfigMapWatch, type ConfigMapClient, type ConfigMapObject } from './configMapWatch.ts';
+import type { ObjectList } from './namedObjectWatch.ts';
+import type { Query, WatchCallbacks } from './rest.ts';
 
 const NAMESPACE = 'cordon-guard';
 const NAME = 'cordon-guard-policy';
@@ -12,32 +13,28 @@ const NAME = 'cordon-guard-policy';
 interface OpenWatch {
   resourceVersion: string;
   fieldSelector: unknown;
-  send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: V1ConfigMap): void;
+  send(type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR', object: unknown): void;
   /** The stream ends: `null` for a clean end, an error for a broken connection. */
   end(err: Error | null): void;
   readonly aborted: boolean;
 }
 
-class FakeWatch extends Watch {
+class FakeWatch {
   readonly opened: OpenWatch[] = [];
 
-  constructor() {
-    super(new KubeConfig());
-  }
-
-  override watch(_path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-    const controller = new AbortController();
+  readonly watch = (_path: string, query: Query, callbacks: WatchCallbacks): Promise<{ abort(): void }> => {
+    let aborted = false;
     this.opened.push({
-      resourceVersion: String(queryParams.resourceVersion),
-      fieldSelector: queryParams.fieldSelector,
-      send: (type, object) => callback(type, object),
-      end: (err) => done(err),
+      resourceVersion: String(query.resourceVersion),
+      fieldSelector: query.fieldSelector,
+      send: (type, object) => callbacks.event(type, object),
+      end: (err) => callbacks.done(err ?? undefined),
       get aborted() {
-        return controller.signal.aborted;
+        return aborted;
       },
     });
-    return Promise.resolve(controller);
-  }
+    return Promise.resolve({ abort: () => (aborted = true) });
+  };
 
   last(): OpenWatch {
     const last = this.opened.at(-1);
@@ -58,19 +55,19 @@ class FakeConfigMaps {
       this.lists += 1;
       assert.deepEqual([namespace, fieldSelector], [NAMESPACE, `metadata.name=${NAME}`]);
       if (this.down) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
-      return Promise.resolve({ metadata: { resourceVersion: String(this.resourceVersion) }, items: this.policy === undefined ? [] : [this.object()] } satisfies KubernetesListObject<V1ConfigMap>);
+      return Promise.resolve({ metadata: { resourceVersion: String(this.resourceVersion) }, items: this.policy === undefined ? [] : [this.object()] } satisfies ObjectList<ConfigMapObject>);
     },
-    watch: this.watch,
+    watch: this.watch.watch,
   };
 
   /** An edit made on the API server: a new resourceVersion. */
-  edit(policy: string | undefined): V1ConfigMap {
+  edit(policy: string | undefined): ConfigMapObject {
     this.policy = policy;
     this.resourceVersion += 1;
     return this.object();
   }
 
-  object(): V1ConfigMap {
+  object(): ConfigMapObject {
     return { metadata: { name: NAME, namespace: NAMESPACE, uid: 'u-1', resourceVersion: String(this.resourceVersion) }, data: this.policy === undefined ? {} : { 'policy.yaml': this.policy } };
   }
 }
@@ -199,7 +196,9 @@ describe('the ConfigMap watch', () => {
     assert.equal(api.watch.last().resourceVersion, '11');
     assert.equal(api.lists, 1, 'the API server replays what changed since resourceVersion 11');
     api.edit('mode: audit\n');
-    api.watch.last().end(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    // What the API server sends for a resourceVersion it no longer keeps, before it closes the stream.
+    api.watch.last().send('ERROR', { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 });
+    api.watch.last().end(null);
     await settle();
     assert.equal(api.lists, 2, 'too old a resourceVersion: a fresh list');
     assert.equal(seen.findLast((s) => s !== 'listed'), 'mode: audit\n');

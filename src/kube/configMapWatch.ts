@@ -1,17 +1,22 @@
 // The policy ConfigMap kept current by a watch of its name (NamedObjectWatch); the caller sees
 // only the object.
-import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
 import type { ConfigMapFeed, ConfigMapHandlers } from '../sources/configMapSource.ts';
-import { NamedObjectWatch, namedObjectClient, type NamedObjectClient } from './namedObjectWatch.ts';
+import { NamedObjectWatch, collectionPath, namedObjectClient, type NamedObject, type NamedObjectClient } from './namedObjectWatch.ts';
+import type { KubeClient } from './rest.ts';
 
 export { BACKOFF_MAX_MS, BACKOFF_START_MS } from './namedObjectWatch.ts';
 
-/** The two calls a list+watch of ConfigMaps makes; the real one is `configMapClient(kubeConfig)`. */
-export type ConfigMapClient = NamedObjectClient<V1ConfigMap>;
+/** What is read of a ConfigMap. */
+export interface ConfigMapObject extends NamedObject {
+  data?: Record<string, string>;
+}
 
-export function configMapClient(kubeConfig: KubeConfig): ConfigMapClient {
-  return namedObjectClient(kubeConfig, (api, request) => api.listNamespacedConfigMap(request));
+/** The two calls a list+watch of ConfigMaps makes; the real one is `configMapClient(rest)`. */
+export type ConfigMapClient = NamedObjectClient<ConfigMapObject>;
+
+export function configMapClient(rest: KubeClient): ConfigMapClient {
+  return namedObjectClient(rest, 'configmaps');
 }
 
 export interface ConfigMapWatchOptions {
@@ -22,15 +27,15 @@ export interface ConfigMapWatchOptions {
 }
 
 export class ConfigMapWatch implements ConfigMapFeed {
-  readonly #watch: NamedObjectWatch<V1ConfigMap>;
+  readonly #watch: NamedObjectWatch<ConfigMapObject>;
 
   constructor({ client, namespace, name, logger }: ConfigMapWatchOptions) {
     const description = `${namespace}/${name}`;
-    this.#watch = new NamedObjectWatch({ client, path: `/api/v1/namespaces/${namespace}/configmaps`, namespace, name, logger, subject: `policy ${description}`, logFields: { origin: description } });
+    this.#watch = new NamedObjectWatch({ client, path: collectionPath(namespace, 'configmaps'), namespace, name, logger, subject: `policy ${description}`, logFields: { origin: description } });
   }
 
   start(handlers: ConfigMapHandlers): Promise<void> {
-    const present = (cm: V1ConfigMap): void => handlers.present({ uid: cm.metadata?.uid, data: cm.data });
+    const present = (cm: ConfigMapObject): void => handlers.present({ uid: cm.metadata?.uid, data: cm.data });
     return this.#watch.start({
       listed: (cm) => {
         if (cm === undefined) handlers.absent();

@@ -1,21 +1,19 @@
-// The real EventsClient: events.k8s.io/v1 through @kubernetes/client-node.
-import { EventsV1Api, type EventsV1Event, type KubeConfig } from '@kubernetes/client-node';
+// The real EventsClient: events.k8s.io/v1 over serve's REST client.
 import { microTime, type EventsClient } from './eventRecorder.ts';
+import { expectOk, type KubeRest } from './rest.ts';
 
-export function eventsClient(config: KubeConfig): EventsClient {
-  const api = config.makeApiClient(EventsV1Api);
+const eventsPath = (namespace: string): string => `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+
+export function eventsClient(rest: KubeRest): EventsClient {
   return {
     async create(namespace, event) {
-      const created = await api.createNamespacedEvent({ namespace, body: event as unknown as EventsV1Event });
-      return created.metadata?.name ?? '';
+      const created = expectOk('creating an Event', await rest.request('POST', eventsPath(namespace), event)) as { metadata?: { name?: unknown } } | undefined;
+      return typeof created?.metadata?.name === 'string' ? created.metadata.name : '';
     },
     async updateSeries(namespace, name, series) {
       // JSON Patch `add` replaces /series when it is already there.
-      await api.patchNamespacedEvent({
-        namespace,
-        name,
-        body: [{ op: 'add', path: '/series', value: { count: series.count, lastObservedTime: microTime(series.lastObservedTime) } }],
-      });
+      const patch = [{ op: 'add', path: '/series', value: { count: series.count, lastObservedTime: microTime(series.lastObservedTime) } }];
+      expectOk(`updating Event ${namespace}/${name}`, await rest.request('PATCH', `${eventsPath(namespace)}/${encodeURIComponent(name)}`, patch, 'application/json-patch+json'));
     },
   };
 }

@@ -3,7 +3,6 @@
 // writes). `serve` calls startFleet whenever it has cluster access.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { FleetMetrics } from '../observability/fleetMetrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Policy } from '../policy/types.ts';
@@ -14,9 +13,10 @@ import { nodeListWatchClient } from './nodeListWatch.ts';
 import { NodeWatch, realScheduler } from './nodeWatch.ts';
 import { nodeWriter } from './nodeWriter.ts';
 import { Recordon } from './recordon.ts';
+import type { KubeClient } from './rest.ts';
 
 export interface FleetDeps {
-  kubeConfig: KubeConfig;
+  rest: KubeClient;
   /** cordon-guard's namespace, where the leader Lease lives. */
   namespace: string;
   policy: () => Policy;
@@ -39,18 +39,18 @@ function holderIdentity(): string {
 
 /** Starts the fleet parts; resolves after the node watch's first list attempt. */
 export async function startFleet(deps: FleetDeps): Promise<Fleet> {
-  const { kubeConfig, namespace, policy, logger, metrics, events } = deps;
+  const { rest, namespace, policy, logger, metrics, events } = deps;
   const scheduler = realScheduler;
   // The callbacks run only once the parts are started, below: recordon is defined by then.
-  const watch = new NodeWatch({ client: nodeListWatchClient(kubeConfig), policy, logger, scheduler, onRecord: (record) => recordon.sighted(record) });
+  const watch = new NodeWatch({ client: nodeListWatchClient(rest), policy, logger, scheduler, onRecord: (record) => recordon.sighted(record) });
   const elector = new LeaderElector({
-    client: leaseClient(kubeConfig, namespace),
+    client: leaseClient(rest, namespace),
     identity: holderIdentity(),
     logger,
     scheduler,
     onStartedLeading: () => recordon.healAll(),
   });
-  const recordon = new Recordon({ writer: nodeWriter(kubeConfig), events, logger, recordons: metrics.recordons, policy, isLeader: () => elector.isLeader(), nodes: watch, scheduler });
+  const recordon = new Recordon({ writer: nodeWriter(rest), events, logger, recordons: metrics.recordons, policy, isLeader: () => elector.isLeader(), nodes: watch, scheduler });
   metrics.countNodesWith(() => watch.counts());
   logger.info({ identity: elector.identity, namespace }, 'node watch and leader election starting');
   recordon.start();

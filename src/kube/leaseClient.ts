@@ -1,18 +1,24 @@
-// The leader election's Lease through client-node (coordination.k8s.io/v1). An update carries
-// the resourceVersion it replaces, so a concurrent writer makes it fail with 409.
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+// The leader election's Lease (coordination.k8s.io/v1) over serve's REST client. An update
+// carries the resourceVersion it replaces, so a concurrent writer makes it fail with 409.
+import { microTime } from './eventRecorder.ts';
 import type { LeaseClient, LeaseRecord, LeaseState } from './leaderElection.ts';
+import { expectOk, type KubeRest } from './rest.ts';
 
 /** The one Lease of cordon-guard's replicas, in its namespace (manifests/base/rbac-nodes.yaml). */
 export const LEADER_LEASE_NAME = 'cordon-guard-leader';
 
-/** client-node types MicroTime as a Date, but hands on the wire's string: read both. */
+interface LeaseJson {
+  metadata?: { resourceVersion?: string };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
 function timeOf(value: unknown): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
   return Number.isNaN(ms) ? 0 : ms;
 }
 
-function stateOf(lease: V1Lease): LeaseState {
+function stateOf(body: unknown): LeaseState {
+  const lease = (body ?? {}) as LeaseJson;
   const spec = lease.spec ?? {};
   return {
     record: {
@@ -26,34 +32,33 @@ function stateOf(lease: V1Lease): LeaseState {
   };
 }
 
-export function leaseClient(kubeConfig: KubeConfig, namespace: string, name = LEADER_LEASE_NAME): LeaseClient {
-  const api = kubeConfig.makeApiClient(CoordinationV1Api);
-  const body = (record: LeaseRecord, resourceVersion?: string): V1Lease => ({
+export function leaseClient(rest: KubeRest, namespace: string, name = LEADER_LEASE_NAME): LeaseClient {
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
+  const what = `Lease ${namespace}/${name}`;
+  const body = (record: LeaseRecord, resourceVersion?: string): Record<string, unknown> => ({
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name, namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
     spec: {
       holderIdentity: record.holderIdentity,
       leaseDurationSeconds: record.leaseDurationSeconds,
-      acquireTime: new V1MicroTime(record.acquireTime),
-      renewTime: new V1MicroTime(record.renewTime),
+      acquireTime: microTime(new Date(record.acquireTime)),
+      renewTime: microTime(new Date(record.renewTime)),
       leaseTransitions: record.leaseTransitions,
     },
   });
   return {
     async get() {
-      try {
-        return stateOf(await api.readNamespacedLease({ name, namespace }));
-      } catch (err) {
-        if (err instanceof ApiException && err.code === 404) return undefined;
-        throw err;
-      }
+      const response = await rest.request('GET', path);
+      if (response.status === 404) return undefined;
+      return stateOf(expectOk(`reading ${what}`, response));
     },
     async create(record) {
-      return stateOf(await api.createNamespacedLease({ namespace, body: body(record) }));
+      return stateOf(expectOk(`creating ${what}`, await rest.request('POST', collection, body(record))));
     },
     async update(record, resourceVersion) {
-      return stateOf(await api.replaceNamespacedLease({ name, namespace, body: body(record, resourceVersion) }));
+      return stateOf(expectOk(`updating ${what}`, await rest.request('PUT', path, body(record, resourceVersion))));
     },
   };
 }

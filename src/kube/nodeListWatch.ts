@@ -1,35 +1,31 @@
-// The node watch's API calls through client-node: list Nodes in pages, and watch them. The watch
-// hands each event's object on as parsed JSON; nothing here keeps a Node.
-import { CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+// The node watch's API calls: list Nodes in pages, and watch them. Both hand on each Node as
+// parsed JSON; nothing here keeps a Node.
 import type { NodeListWatchClient } from './nodeWatch.ts';
+import { expectOk, withQuery, type KubeClient } from './rest.ts';
 
 /**
  * The API server ends a watch after timeoutSeconds, and the node watch resumes it from the last
- * resourceVersion. client-go asks for 5 to 10 minutes; client-node's Watch aborts a watch that
- * has been silent for 30 s (its requestTimeoutMs, private), which a quiet cluster's node watch
- * is, bookmarks coming about once a minute. So the server is asked to close it first.
+ * resourceVersion: client-go's reflector asks for 5 to 10 minutes, spread so that replicas do not
+ * come back together.
  */
-const WATCH_MIN_SECONDS = 20;
-const WATCH_JITTER_SECONDS = 8;
+const WATCH_MIN_SECONDS = 300;
+const WATCH_JITTER_SECONDS = 300;
 
-export function nodeListWatchClient(kubeConfig: KubeConfig): NodeListWatchClient {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const watcher = new Watch(kubeConfig);
+interface NodeListJson {
+  items?: unknown[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+export function nodeListWatchClient(rest: KubeClient): NodeListWatchClient {
   return {
     async listPage(limit, next) {
-      const list = await core.listNode({ limit, _continue: next });
-      const token = list.metadata?._continue;
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '', next: token === undefined || token === '' ? undefined : token };
+      const list = expectOk('listing nodes', await rest.request('GET', withQuery('/api/v1/nodes', { limit, continue: next }))) as NodeListJson;
+      const token = list.metadata?.continue;
+      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', next: token === undefined || token === '' ? undefined : token };
     },
-    async watch(resourceVersion, handlers) {
+    watch(resourceVersion, handlers) {
       const timeoutSeconds = WATCH_MIN_SECONDS + Math.floor(Math.random() * WATCH_JITTER_SECONDS);
-      const controller = await watcher.watch(
-        '/api/v1/nodes',
-        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-        (type: string, object: unknown) => handlers.event(type, object),
-        (err: unknown) => handlers.done(err ?? undefined),
-      );
-      return { abort: () => controller.abort() };
+      return rest.watch('/api/v1/nodes', { resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, handlers);
     },
   };
 }

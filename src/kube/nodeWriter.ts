@@ -1,35 +1,24 @@
-// The recordon's two API calls through client-node: the conditional cordon and a fresh read.
-import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+// The recordon's two API calls: the conditional cordon and a fresh read.
 import type { NodeWriter } from './recordon.ts';
+import { expectOk, withQuery, type KubeRest } from './rest.ts';
 
 /** The name the API server records for cordon-guard's own writes (managedFields, audit log). */
 const FIELD_MANAGER = 'cordon-guard';
 
-function codeOf(err: unknown): number | undefined {
-  return err instanceof ApiException ? err.code : undefined;
-}
-
-export function nodeWriter(kubeConfig: KubeConfig): NodeWriter {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+export function nodeWriter(rest: KubeRest): NodeWriter {
+  const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
   return {
     async cordon(name, resourceVersion) {
-      try {
-        await core.patchNode({ name, body: { metadata: { resourceVersion }, spec: { unschedulable: true } }, fieldManager: FIELD_MANAGER }, mergePatch);
-        return 'cordoned';
-      } catch (err) {
-        if (codeOf(err) === 409) return 'conflict';
-        if (codeOf(err) === 404) return 'gone';
-        throw err;
-      }
+      const response = await rest.request('PATCH', withQuery(nodePath(name), { fieldManager: FIELD_MANAGER }), { metadata: { resourceVersion }, spec: { unschedulable: true } });
+      if (response.status === 409) return 'conflict';
+      if (response.status === 404) return 'gone';
+      expectOk(`cordoning node ${name}`, response);
+      return 'cordoned';
     },
     async read(name) {
-      try {
-        return await core.readNode({ name });
-      } catch (err) {
-        if (codeOf(err) === 404) return undefined;
-        throw err;
-      }
+      const response = await rest.request('GET', nodePath(name));
+      if (response.status === 404) return undefined;
+      return expectOk(`reading node ${name}`, response);
     },
   };
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { KubeConfig, Watch, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '../observability/logger.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
 import { BACKOFF_START_MS } from './configMapWatch.ts';
+import type { NamedObject, ObjectList } from './namedObjectWatch.ts';
+import type { Query, WatchCallbacks } from './rest.ts';
 import { SecretWatch, type SecretClient } from './secretWatch.ts';
 
 const NAMESPACE = 'cordon-guard';
@@ -11,24 +12,20 @@ const NAME = 'cordon-guard-tls';
 
 interface OpenWatch {
   fieldSelector: unknown;
-  send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: V1Secret): void;
+  send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: NamedObject): void;
   end(err: Error | null): void;
 }
 
-class FakeWatch extends Watch {
+class FakeWatch {
   readonly opened: OpenWatch[] = [];
 
-  constructor() {
-    super(new KubeConfig());
-  }
-
-  override watch(_path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-    this.opened.push({ fieldSelector: queryParams.fieldSelector, send: (type, object) => callback(type, object), end: (err) => done(err) });
-    return Promise.resolve(new AbortController());
-  }
+  readonly watch = (_path: string, query: Query, callbacks: WatchCallbacks): Promise<{ abort(): void }> => {
+    this.opened.push({ fieldSelector: query.fieldSelector, send: (type, object) => callbacks.event(type, object), end: (err) => callbacks.done(err ?? undefined) });
+    return Promise.resolve({ abort: () => undefined });
+  };
 }
 
-const secret = (name: string, resourceVersion: number): V1Secret => ({ metadata: { name, namespace: NAMESPACE, uid: `u-${name}`, resourceVersion: String(resourceVersion) } });
+const secret = (name: string, resourceVersion: number): NamedObject => ({ metadata: { name, namespace: NAMESPACE, uid: `u-${name}`, resourceVersion: String(resourceVersion) } });
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -53,9 +50,9 @@ describe('the certificate Secret watch', () => {
       list: (namespace, fieldSelector) => {
         lists.push(`${namespace} ${fieldSelector}`);
         if (down) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
-        return Promise.resolve({ metadata: { resourceVersion: '10' }, items: [secret(NAME, 10)] } satisfies KubernetesListObject<V1Secret>);
+        return Promise.resolve({ metadata: { resourceVersion: '10' }, items: [secret(NAME, 10)] } satisfies ObjectList<NamedObject>);
       },
-      watch,
+      watch: watch.watch,
     };
     feed = new SecretWatch({ client, namespace: NAMESPACE, name: NAME, logger: createLogger('debug', logs), onChange: () => (changes += 1) });
   });

@@ -2,15 +2,15 @@
 // Secret another replica renewed, or one an operator replaced, is checked at once instead of at
 // the next periodic check. The watch only says "look again": the check itself reads the Secrets
 // (src/tls/secretSource.ts); meanwhile the periodic check still runs.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
-import { NamedObjectWatch, namedObjectClient, type NamedObjectClient } from './namedObjectWatch.ts';
+import { NamedObjectWatch, collectionPath, namedObjectClient, type NamedObject, type NamedObjectClient } from './namedObjectWatch.ts';
+import type { KubeClient } from './rest.ts';
 
-/** The two calls a list+watch of Secrets makes; the real one is `secretClient(kubeConfig)`. */
-export type SecretClient = NamedObjectClient<V1Secret>;
+/** The two calls a list+watch of Secrets makes; the real one is `secretClient(rest)`. Only the name is read. */
+export type SecretClient = NamedObjectClient<NamedObject>;
 
-export function secretClient(kubeConfig: KubeConfig): SecretClient {
-  return namedObjectClient(kubeConfig, (api, request) => api.listNamespacedSecret(request));
+export function secretClient(rest: KubeClient): SecretClient {
+  return namedObjectClient(rest, 'secrets');
 }
 
 export interface SecretWatchOptions {
@@ -23,12 +23,12 @@ export interface SecretWatchOptions {
 }
 
 export class SecretWatch {
-  readonly #watch: NamedObjectWatch<V1Secret>;
+  readonly #watch: NamedObjectWatch<NamedObject>;
   readonly #onChange: () => void;
 
   constructor({ client, namespace, name, logger, onChange }: SecretWatchOptions) {
     const description = `${namespace}/${name}`;
-    this.#watch = new NamedObjectWatch({ client, path: `/api/v1/namespaces/${namespace}/secrets`, namespace, name, logger, subject: `Secret ${description}`, logFields: { secret: description } });
+    this.#watch = new NamedObjectWatch({ client, path: collectionPath(namespace, 'secrets'), namespace, name, logger, subject: `Secret ${description}`, logFields: { secret: description } });
     this.#onChange = onChange;
   }
 
