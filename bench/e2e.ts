@@ -4,17 +4,16 @@
 // paramRef), in one run; and what the webhook adds to label PATCHes, which its matchConditions
 // keep away from it.
 //
-// Requests are direct HTTPS PATCHes with each identity's bearer token from the harness
-// kubeconfig over one keep-alive pool, one at a time, so the API server (and what it calls) is
-// measured, not kubectl's start-up.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Requests are direct HTTPS PATCHes with each identity's bearer token (./apiClient.ts), one at a
+// time, so the API server (and what it calls) is measured, not kubectl's start-up.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
 import { makeNode } from '../testkit/fixtures.ts';
 import { waitFor } from '../testkit/wait.ts';
-import { startControlPlane, type ControlPlane, type Identity } from '../testkit/e2e/controlPlane.ts';
+import { startControlPlane, type ControlPlane } from '../testkit/e2e/controlPlane.ts';
 import { baseManifests, createNode, makeCertificates } from '../testkit/e2e/cordonGuard.ts';
+import { apiClient, type Api, type ApiResponse } from './apiClient.ts';
 import { percentiles, type Percentiles } from './load.ts';
 import { CORDON_STAMP_ANNOTATION } from '../src/policy/annotations.ts';
 import { BENCH_POLICY } from './payloads.ts';
@@ -136,36 +135,6 @@ export interface E2eResult {
   nodeObjectBytes: number;
 }
 
-interface Api {
-  patch(identity: Identity, path: string, patch: unknown, type?: string, query?: string): Promise<{ status: number; text: string; ms: number }>;
-  get(identity: Identity, path: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-function apiClient(cp: ControlPlane): Api {
-  const kubeconfig = JSON.parse(readFileSync(cp.kubeconfig, 'utf8')) as { users: { name: string; user: { token: string } }[] };
-  const tokens = new Map(kubeconfig.users.map((u) => [u.name, u.user.token]));
-  const pool = new Pool(cp.server, { connections: 4, connect: { ca: readFileSync(join(cp.dir, 'pki', 'apiserver.crt'), 'utf8') }, keepAliveTimeout: 60_000 });
-  return {
-    async patch(identity, path, patch, type = 'application/strategic-merge-patch+json', query = '') {
-      const t0 = performance.now();
-      const { statusCode, body } = await pool.request({
-        method: 'PATCH',
-        path: `${path}${query}`,
-        headers: { authorization: `Bearer ${tokens.get(identity)}`, 'content-type': type, accept: 'application/json' },
-        body: JSON.stringify(patch),
-      });
-      const text = await body.text();
-      return { status: statusCode, text, ms: performance.now() - t0 };
-    },
-    async get(identity, path) {
-      const { body } = await pool.request({ method: 'GET', path, headers: { authorization: `Bearer ${tokens.get(identity)}` } });
-      return body.text();
-    },
-    close: () => pool.close(),
-  };
-}
-
 /** Sums and counts of the API server's admission histograms, by a short name. */
 type AdmissionSums = Record<string, { sum: number; count: number }>;
 
@@ -225,7 +194,7 @@ async function realisticNode(cp: ControlPlane, api: Api, name: string, annotatio
   return result.text.length;
 }
 
-async function expectStatus(promise: Promise<{ status: number; text: string; ms: number }>, status: number, what: string, match?: RegExp): Promise<number> {
+async function expectStatus(promise: Promise<ApiResponse>, status: number, what: string, match?: RegExp): Promise<number> {
   const result = await promise;
   if (result.status !== status || (match !== undefined && !match.test(result.text))) {
     throw new Error(`${what}: expected ${status}${match ? ` matching ${match}` : ''}, got ${result.status} ${result.text.slice(0, 400)}`);

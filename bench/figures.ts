@@ -1,6 +1,7 @@
 // One server's headline figures, from the phase results: what the targets judge. Where both
 // mixes were measured, a headline is the worse of the two.
 import type { E2eResult } from './e2e.ts';
+import type { InClusterBuild } from './inCluster.ts';
 import type { FixedRateResult, SaturationResult } from './load.ts';
 import type { Drift } from './phases/memory.ts';
 import type { PhaseResults } from './phases/results.ts';
@@ -26,6 +27,10 @@ export interface Figures {
   e2eMissing: string;
   /** The end-to-end results as measured (cordon-guard's and the candidate's side by side). */
   e2e: E2eResult | undefined;
+  /** This server's in-cluster footprint. */
+  inCluster: InClusterBuild | undefined;
+  /** Why there is none: skipped, or the failure's first line. */
+  inClusterMissing: string;
   /** This server's paired ratio to the baseline at saturation, for a row that reads one mix. */
   satRatio(key: Key, figure: (x: SaturationResult) => number): number | undefined;
   /** This server's paired p99 ratio to the baseline at a fixed rate, and its median-p99 run. */
@@ -48,7 +53,13 @@ export const fixRatio = (r: Results, key: Key, rate: number, name: string): numb
 const worst = <T>(items: readonly (T | undefined)[], score: (t: T) => number): T | undefined =>
   items.filter((t): t is T => t !== undefined).sort((a, b) => score(b) - score(a))[0];
 
-export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e'>, name: Guard): Figures {
+/** Why a part of the run has no figures: the flag that skipped it, or its failure's first line. */
+function missing(planned: boolean, quick: boolean, flag: string, error: string | undefined): string {
+  if (planned) return `failed: ${error?.split('\n')[0] ?? '-'}`;
+  return quick ? 'skipped (--quick)' : `skipped (${flag})`;
+}
+
+export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e' | 'inCluster'>, name: Guard): Figures {
   const p99at1000 = worst(
     (['all-updates/50', 'uncordons/50'] as const).map((key) => {
       const c = fix(results, key, 1000, name);
@@ -67,8 +78,7 @@ export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e
   const peakMb = results.peak[name]?.hwmMb;
   const e2e = results.e2e;
   const e2eRatio = e2e === undefined ? undefined : name === 'candidate' ? e2e.candidateRatioVsVap : e2e.ratioVsVap;
-  const e2eMissing =
-    plan.e2e === undefined ? (plan.quick ? 'skipped (--quick)' : 'skipped (--no-e2e)') : `failed: ${results.e2eError?.split('\n')[0] ?? '-'}`;
+  const e2eMissing = missing(plan.e2e !== undefined, plan.quick, '--no-e2e', results.e2eError);
   return {
     name,
     p99at1000,
@@ -81,6 +91,8 @@ export function figuresOf(results: PhaseResults, plan: Pick<Plan, 'quick' | 'e2e
     e2eRatio,
     e2eMissing,
     e2e,
+    inCluster: results.inCluster?.builds[name],
+    inClusterMissing: missing(plan.inCluster !== undefined, plan.quick, '--no-in-cluster', results.inClusterError),
     satRatio: (key, figure) => satRatio(results, key, name, figure),
     fixRatio: (key, rate) => fixRatio(results, key, rate, name),
     fixed: (key, rate) => fix(results, key, rate, name),

@@ -35,9 +35,24 @@ export interface Plan {
   sweep: { key: Key; rates: number[]; seconds: number } | undefined;
   drift: { marks: [number, number]; servers: Name[] };
   e2e: { iterations: number; rounds: number } | undefined;
+  inCluster: InClusterPlan | undefined;
 }
 
-export function planFor(args: Pick<BenchArgs, 'quick' | 'noE2e' | 'compare'>): Plan {
+/** The in-cluster footprint (bench/inCluster.ts). */
+export interface InClusterPlan {
+  /** Nodes for the node watch at scale. */
+  nodes: number;
+  /** Nodes already there for the process at rest (and still there with the others). */
+  fewNodes: number;
+  /** Seconds at rest after ready: the process with the few nodes, and the one with all of them before the heartbeats. */
+  idleS: number;
+  /** Seconds after the heartbeats were caught up before the last RSS reading. */
+  afterChurnS: number;
+}
+
+export const IN_CLUSTER_PLAN: InClusterPlan = { nodes: 5000, fewNodes: 10, idleS: 60, afterChurnS: 30 };
+
+export function planFor(args: Pick<BenchArgs, 'quick' | 'noE2e' | 'noInCluster' | 'compare'>): Plan {
   const subjects: Name[] = ['baseline', 'cordon-guard', ...(args.compare === undefined ? [] : (['candidate'] as const))];
   const guards = subjects.filter((n): n is Guard => n !== 'baseline');
   if (args.quick) {
@@ -63,6 +78,7 @@ export function planFor(args: Pick<BenchArgs, 'quick' | 'noE2e' | 'compare'>): P
       sweep: undefined,
       drift: { marks: [10_000, 25_000], servers: guards },
       e2e: undefined,
+      inCluster: undefined,
     };
   }
   return {
@@ -90,5 +106,6 @@ export function planFor(args: Pick<BenchArgs, 'quick' | 'noE2e' | 'compare'>): P
     sweep: { key: 'all-updates/50', rates: [100, 500, 1500, 2000, 2500, 3000, 4000], seconds: 6 },
     drift: { marks: [10_000, 100_000], servers: subjects },
     e2e: args.noE2e ? undefined : { iterations: 150, rounds: 2 },
+    inCluster: args.noInCluster ? undefined : IN_CLUSTER_PLAN,
   };
 }

@@ -1,8 +1,9 @@
 // The report from fixed phase results: the verdicts, the Targets rows of results.md and the
 // final JSON line, one target met and others missed; the candidate's figures; what the e2e
-// cell says when there is no e2e ratio.
+// and in-cluster cells say when there is no figure; the in-cluster table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { InClusterBuild, InClusterResult } from './inCluster.ts';
 import type { FixedRateResult, SaturationResult } from './load.ts';
 import type { PhaseResults } from './phases/results.ts';
 import { planFor, type Key, type Name } from './plan.ts';
@@ -59,6 +60,45 @@ function results(withCandidate = false): PhaseResults {
     ready: { baseline: [100, 120], 'cordon-guard': [400, 500, 600], ...(withCandidate ? { candidate: [450] } : {}) },
     e2e: undefined,
     e2eError: undefined,
+    inCluster: undefined,
+    inClusterError: undefined,
+  };
+}
+
+const TRUTH = { maintenance: 600, cordoned: 1000, drifted: 100, overdue: 0 };
+
+/** A build in the cluster: at rest, and with 5,000 nodes; `gaugeErrors` as the phase names them. */
+function inClusterBuild(rest: number, withFleet: number, listedS: number, gaugeErrors: string[] = []): InClusterBuild {
+  return {
+    atRest: { readyMs: 1200, listedMs: 1100, listedNodes: 10, rssMb: rest, maxRssMb: rest + 2, samples: [[0, rest - 1], [60, rest]] },
+    withFleet: {
+      listedNodes: 5010,
+      listedS,
+      listS: listedS - 1,
+      readyS: listedS + 0.1,
+      rssMb: { listed: withFleet + 10, atRest: withFleet, churnPeak: withFleet + 20, caughtUp: withFleet + 15, after: withFleet + 1.5 },
+      hwmMb: withFleet + 25,
+      addedMb: withFleet - rest,
+      churnDeltaMb: 1.5,
+      catchUpS: 0.4,
+      gauge: { before: TRUTH, after: { ...TRUTH, maintenance: 601 } },
+      gaugeErrors,
+      samples: [[1.2, 'listing', withFleet]],
+    },
+  };
+}
+
+function inClusterResult(builds: InClusterResult['builds']): InClusterResult {
+  return {
+    kubernetesVersion: 'v1.35.4',
+    nodeOptions: '--max-semi-space-size=16',
+    plan: { nodes: 5000, fewNodes: 10, idleS: 60, afterChurnS: 30 },
+    nodeObjectBytes: 13_500,
+    createS: 17.2,
+    churn: { patches: 5010, seconds: 12.5, p99Ms: 80 },
+    truth: { before: TRUTH, after: { ...TRUTH, maintenance: 601 } },
+    builds,
+    wallS: 200,
   };
 }
 
@@ -67,7 +107,7 @@ const payload: Payload = { objectBytes: 12_900, avgBodyBytes: 26_600, templates:
 function input(overrides: Partial<ReportInput> = {}): ReportInput {
   return {
     results: results(),
-    plan: planFor({ quick: true, noE2e: false, compare: undefined }),
+    plan: planFor({ quick: true, noE2e: false, noInCluster: false, compare: undefined }),
     host: { text: '2 cores, 8 GiB, Test CPU, Node v24.0.0, linux', cpu: 'Test CPU', cores: 2, memGiB: 8, node: 'v24.0.0' },
     builds: { main: undefined, compare: undefined },
     payloads: new Map([['all-updates/50', payload]]),
@@ -98,6 +138,10 @@ describe('renderReport', () => {
         e2eRatioVsVap: 'n/a',
         e2eOwnershipRatioVsVap: 'n/a',
         cordonAddedMs: 'n/a',
+        idleRssMbInCluster: 'n/a',
+        nodeWatchRssMb5000: 'n/a',
+        nodeWatchListS5000: 'n/a',
+        nodeWatchGaugesWrong: 'n/a',
       },
     });
   });
@@ -116,6 +160,10 @@ describe('renderReport', () => {
       '| e2e uncordon <= 1.25x VAP | skipped (--quick) | n/a |',
       '| ... with /mutate (the ownership profile, as shipped) <= 1.25x VAP | skipped (--quick) | n/a |',
       '| cordon p50 added, as shipped <= 1 ms | skipped (--quick) | n/a |',
+      '| RSS at rest in a cluster (ConfigMap policy, Events, node watch) <= 96 MiB | skipped (--quick) | n/a |',
+      '| RSS added by the node watch of 5,000 nodes <= 30 MiB | skipped (--quick) | n/a |',
+      '| ... its first list, spawn to listed <= 30 s | skipped (--quick) | n/a |',
+      '| ... gauges wrong, before and after a heartbeat of every node <= 0 states | skipped (--quick) | n/a |',
     ]);
   });
 
@@ -136,6 +184,11 @@ describe('renderReport', () => {
       e2eRatioVsVap: null,
       e2eOwnershipRatioVsVap: null,
       cordonAddedMs: null,
+      idleRssMbInCluster: null,
+      nodeWatchRssMb5000: null,
+      nodeWatchListS5000: null,
+      nodeWatchChurnRssDeltaMb: null,
+      nodeWatchGaugesWrong: null,
     });
     assert.ok(report.markdown.endsWith(`\`\`\`json\n${report.jsonLine}\n\`\`\`\n`));
     const raw = JSON.parse(report.resultsJson) as { quick: boolean; main: string; summary: unknown; run: { ready: unknown } };
@@ -150,7 +203,7 @@ describe('renderReport', () => {
     assert.ok(report.markdown.startsWith('## cordon-guard benchmark (quick), 2026-01-02T03:04:05.000Z, 42 s wall\n\nmachine: 2 cores, 8 GiB, Test CPU, Node v24.0.0, linux  \n'));
     assert.ok(report.markdown.includes('![latency against rate](latency-vs-rate-quick.svg)'));
     assert.ok(report.text.startsWith(report.header));
-    assert.ok(report.text.includes('== Targets (issues 5 and 14; a row without a mix is the worse of the two)'));
+    assert.ok(report.text.includes('== Targets (issues 5, 14 and 23; a row without a mix is the worse of the two)'));
     assert.ok(report.svg.includes('target 50-image p99 at 1000 rps: 3 ms'));
   });
 
@@ -162,7 +215,7 @@ describe('renderReport', () => {
 
   it('judges a candidate beside cordon-guard and reports it under "candidate"', () => {
     const report = renderReport(
-      input({ results: results(true), plan: planFor({ quick: true, noE2e: false, compare: '/tmp/x/main.js' }), builds: { main: undefined, compare: '/tmp/x/main.js' } }),
+      input({ results: results(true), plan: planFor({ quick: true, noE2e: false, noInCluster: false, compare: '/tmp/x/main.js' }), builds: { main: undefined, compare: '/tmp/x/main.js' } }),
     );
     const line = JSON.parse(report.jsonLine) as { p99Ms50img: number; candidate: Record<string, number | null> };
     assert.equal(line.p99Ms50img, 3.5);
@@ -177,10 +230,50 @@ describe('renderReport', () => {
 
   it('says why there is no e2e figure: skipped, or the failure', () => {
     const e2eCell = (r: ReturnType<typeof renderReport>) => targetRows(r.markdown).find((l) => l.startsWith('| e2e uncordon'));
-    const full = planFor({ quick: false, noE2e: false, compare: undefined });
+    const full = planFor({ quick: false, noE2e: false, noInCluster: false, compare: undefined });
     const failed = { ...results(), e2eError: 'Error: etcd did not start\n    at startControlPlane' };
     assert.equal(e2eCell(renderReport(input({ plan: full, results: failed }))), '| e2e uncordon <= 1.25x VAP | failed: Error: etcd did not start | n/a |');
-    const skipped = planFor({ quick: false, noE2e: true, compare: undefined });
+    const skipped = planFor({ quick: false, noE2e: true, noInCluster: false, compare: undefined });
     assert.equal(e2eCell(renderReport(input({ plan: skipped }))), '| e2e uncordon <= 1.25x VAP | skipped (--no-e2e) | n/a |');
+  });
+
+  it('judges the in-cluster figures of each build, and puts them in the JSON line', () => {
+    const full = planFor({ quick: false, noE2e: true, noInCluster: false, compare: '/tmp/x/main.js' });
+    const inCluster = inClusterResult({ 'cordon-guard': inClusterBuild(120, 180, 4.2), candidate: inClusterBuild(90, 110, 31, ['after: maintenance: 600 (truth 601)']) });
+    const report = renderReport(input({ plan: full, results: { ...results(true), inCluster }, builds: { main: undefined, compare: '/tmp/x/main.js' } }));
+    const pick = (v: Record<string, unknown> | undefined) => Object.fromEntries(['idleRssMbInCluster', 'nodeWatchRssMb5000', 'nodeWatchListS5000', 'nodeWatchGaugesWrong'].map((k) => [k, v?.[k]]));
+    assert.deepEqual(pick(report.verdicts['cordon-guard']), { idleRssMbInCluster: 'MISSED', nodeWatchRssMb5000: 'MISSED', nodeWatchListS5000: 'met', nodeWatchGaugesWrong: 'met' });
+    assert.deepEqual(pick(report.verdicts.candidate), { idleRssMbInCluster: 'met', nodeWatchRssMb5000: 'met', nodeWatchListS5000: 'MISSED', nodeWatchGaugesWrong: 'MISSED' });
+    const line = JSON.parse(report.jsonLine) as Record<string, unknown> & { candidate: Record<string, unknown> };
+    assert.deepEqual([line.idleRssMbInCluster, line.nodeWatchRssMb5000, line.nodeWatchListS5000, line.nodeWatchChurnRssDeltaMb, line.nodeWatchGaugesWrong], [120, 60, 4.2, 1.5, 0]);
+    assert.deepEqual([line.candidate.idleRssMbInCluster, line.candidate.nodeWatchRssMb5000, line.candidate.nodeWatchGaugesWrong], [90, 20, 1]);
+    const rows = targetRows(report.markdown);
+    assert.ok(rows.includes('| RSS at rest in a cluster (ConfigMap policy, Events, node watch) <= 96 MiB | 120.0 MiB (max 122.0) | MISSED | 90.0 MiB (max 92.0) | met |'), rows.join('\n'));
+    assert.ok(rows.includes('| RSS added by the node watch of 5,000 nodes <= 30 MiB | 60.0 MiB (180.0 MiB at rest) | MISSED | 20.0 MiB (110.0 MiB at rest) | met |'), rows.join('\n'));
+    assert.ok(rows.includes('| ... gauges wrong, before and after a heartbeat of every node <= 0 states | 0 | met | 1: after: maintenance: 600 (truth 601) | MISSED |'), rows.join('\n'));
+    const raw = JSON.parse(report.resultsJson) as { run: { inCluster: InClusterResult } };
+    assert.deepEqual(raw.run.inCluster.builds['cordon-guard']?.atRest.samples, [[0, 119], [60, 120]]);
+  });
+
+  it('writes the in-cluster table: each build\'s column, the gauges right or WRONG', () => {
+    const inCluster = inClusterResult({ 'cordon-guard': inClusterBuild(120, 180, 4.2, ['before: drifted: 99 (truth 100)']) });
+    const markdown = renderReport(input({ plan: planFor({ quick: false, noE2e: true, noInCluster: false, compare: undefined }), results: { ...results(), inCluster } })).markdown;
+    assert.ok(markdown.includes('### In a cluster (kube-apiserver v1.35.4; serve --tls-secret --policy-configmap as the Deployment runs it, NODE_OPTIONS="--max-semi-space-size=16"; RSS in MiB)'));
+    assert.ok(markdown.includes('| ... RSS 60 s after ready | 120.0 |'));
+    assert.ok(markdown.includes('| 5,010 nodes: spawn to "node watch: listed N nodes" (s) | 4.2 (5,010 listed) |'));
+    assert.ok(markdown.includes('| ... added by the node watch (over 10 nodes) | +60.0 |'));
+    assert.ok(markdown.includes('| gauge cordon_guard_nodes before the heartbeats | WRONG: drifted: 99 (truth 100) |'));
+    assert.ok(markdown.includes('| ... after | right |'));
+    assert.ok(markdown.includes('Heartbeats: 5,010 status PATCHes in 12.5 s, p99 80.0 ms.'));
+  });
+
+  it('says why there is no in-cluster figure: skipped, or the failure', () => {
+    const cell = (r: ReturnType<typeof renderReport>) => targetRows(r.markdown).find((l) => l.startsWith('| RSS at rest in a cluster'));
+    const full = planFor({ quick: false, noE2e: true, noInCluster: false, compare: undefined });
+    const failed = { ...results(), inClusterError: 'Error: creating node node-00042: 500 etcdserver: request timed out\n    at createNodes' };
+    assert.equal(cell(renderReport(input({ plan: full, results: failed }))), '| RSS at rest in a cluster (ConfigMap policy, Events, node watch) <= 96 MiB | failed: Error: creating node node-00042: 500 etcdserver: request timed out | n/a |');
+    const skipped = planFor({ quick: false, noE2e: true, noInCluster: true, compare: undefined });
+    assert.equal(cell(renderReport(input({ plan: skipped }))), '| RSS at rest in a cluster (ConfigMap policy, Events, node watch) <= 96 MiB | skipped (--no-in-cluster) | n/a |');
+    assert.ok(!renderReport(input({ plan: skipped })).markdown.includes('### In a cluster'));
   });
 });

@@ -4,6 +4,7 @@
 import type { Config } from './e2e.ts';
 import { figuresOf, fix, fixRatio, sat, satRatio, type Figures } from './figures.ts';
 import type { Host } from './host.ts';
+import { inClusterTables } from './inClusterReport.ts';
 import { latencyChart } from './latencyChart.ts';
 import type { SaturationResult } from './load.ts';
 import type { Mix, Template } from './payloads.ts';
@@ -74,8 +75,9 @@ export function renderReport(input: ReportInput): Report {
     memoryTable(results, plan),
     startupTable(results, plan),
     ...e2eTables(results),
+    ...(results.inCluster === undefined ? [] : inClusterTables(results.inCluster)),
     {
-      title: 'Targets (issues 5 and 14; a row without a mix is the worse of the two)',
+      title: 'Targets (issues 5, 14 and 23; a row without a mix is the worse of the two)',
       head: ['target', ...figures.flatMap((f) => [f.name, 'verdict'])],
       rows: TARGETS.map((row) => [targetText(row), ...figures.flatMap((f) => [cellOf(row, f), verdictOf(row, f)])]),
     },

@@ -1,9 +1,10 @@
-// `make bench` / `node bench/run.ts [--quick] [--no-e2e] [--main dist/main.js] [--compare OTHER/main.js] [--out DIR]`
+// `make bench` / `node bench/run.ts [--quick] [--no-e2e] [--no-in-cluster] [--main dist/main.js] [--compare OTHER/main.js] [--out DIR]`
 //
 // cordon-guard against the floor of any Node webhook (bench/baseline.ts), in the same run,
 // with the same certificate and payloads, each server a separate child process, the load
 // generator in this process; then (unless --quick) end to end against a real kube-apiserver,
-// cordon-guard's webhook against the same rule as a ValidatingAdmissionPolicy.
+// cordon-guard's webhook against the same rule as a ValidatingAdmissionPolicy, and its
+// footprint in a cluster: at rest, and its node watch of 5,000 nodes.
 // --compare adds a candidate build (a patched copy) to every phase, interleaved with the others,
 // so that a before/after comparison sees the same machine conditions.
 //
@@ -15,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.ts';
 import { describeHost } from './host.ts';
 import { runE2ePhase, type E2ePhaseResult } from './phases/e2e.ts';
+import { runInClusterPhase, type InClusterPhaseResult } from './phases/inCluster.ts';
 import { runLatency, type LatencyResult } from './phases/latency.ts';
 import { peakMemory, runDrift, type PeakMemory } from './phases/memory.ts';
 import type { PhaseResults } from './phases/results.ts';
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
   log(`${plan.quick ? 'quick' : 'full'} run on ${host.text}${args.main ? `; cordon-guard from ${args.main}` : ''}${args.compare ? `; candidate ${args.compare}` : ''}`);
 
   const rig = openRig(args);
-  let micro: Omit<PhaseResults, keyof E2ePhaseResult>;
+  let micro: Omit<PhaseResults, keyof E2ePhaseResult | keyof InClusterPhaseResult>;
   try {
     const ready = await runStartup({ rig, subjects: plan.subjects, runs: plan.readyRuns, log });
     const loaded = await underLoad(rig, plan, log);
@@ -77,9 +79,11 @@ async function main(): Promise<void> {
     rig.close();
   }
   const e2e = plan.e2e === undefined ? { e2e: undefined, e2eError: undefined } : await runE2ePhase({ ...plan.e2e, main: args.main, candidate: args.compare, log });
+  const inCluster =
+    plan.inCluster === undefined ? { inCluster: undefined, inClusterError: undefined } : await runInClusterPhase({ plan: plan.inCluster, main: args.main, candidate: args.compare, log });
 
   const report = renderReport({
-    results: { ...micro, ...e2e },
+    results: { ...micro, ...e2e, ...inCluster },
     plan,
     host,
     builds: args,

@@ -10,6 +10,8 @@ import { headlineOf, ROWS, rowOf, TARGETS, targetText, verdictOf, type Target } 
 const CONTRACT = ['throughputRatio', 'p99Ms50img', 'p99RatioVsBaseline', 'p99Ms500img', 'rssMb', 'rssDriftPct', 'readyMs', 'e2eRatioVsVap'];
 /** Issue 14's figures: in the line too. */
 const ISSUE_14 = ['throughputRatioUncordons', 'p99RatioVsBaselineUncordons', 'rssRatio', 'e2eOwnershipRatioVsVap', 'cordonAddedMs'];
+/** Issue 23's targets ("`make bench` reports two new fields in its last JSON line") and the list time. */
+const ISSUE_23 = ['idleRssMbInCluster', 'nodeWatchRssMb5000', 'nodeWatchListS5000'];
 
 const nothing: Figures = {
   name: 'cordon-guard',
@@ -23,6 +25,8 @@ const nothing: Figures = {
   e2eRatio: undefined,
   e2eMissing: 'skipped (--quick)',
   e2e: undefined,
+  inCluster: undefined,
+  inClusterMissing: 'skipped (--quick)',
   satRatio: () => undefined,
   fixRatio: () => undefined,
   fixed: () => undefined,
@@ -65,6 +69,15 @@ describe('the target table', () => {
     }
   });
 
+  it('puts issue 23\'s figures in the JSON line, each judged against its target', () => {
+    const headline = headlineOf(nothing);
+    for (const key of ISSUE_23) {
+      assert.ok(Object.hasOwn(headline, key), key);
+      assert.ok(TARGETS.some((t) => t.key === key), key);
+    }
+    assert.ok(Object.hasOwn(headline, 'nodeWatchChurnRssDeltaMb'), 'the churn\'s RSS change, a figure');
+  });
+
   it('documents every key of the JSON line in bench/README.md', () => {
     const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
     for (const key of Object.keys(headlineOf(nothing))) assert.ok(readme.includes(`\`${key}\``), key);
@@ -86,6 +99,10 @@ describe('the target table', () => {
         'e2e uncordon <= 1.25x VAP',
         '... with /mutate (the ownership profile, as shipped) <= 1.25x VAP',
         'cordon p50 added, as shipped <= 1 ms',
+        'RSS at rest in a cluster (ConfigMap policy, Events, node watch) <= 96 MiB',
+        'RSS added by the node watch of 5,000 nodes <= 30 MiB',
+        '... its first list, spawn to listed <= 30 s',
+        '... gauges wrong, before and after a heartbeat of every node <= 0 states',
       ],
     );
   });

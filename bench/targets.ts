@@ -1,8 +1,9 @@
-// The targets (issues 5 and 14) and the headline figures, one row each, defined once: the report's
+// The targets (issues 5, 14 and 23) and the headline figures, one row each, defined once: the report's
 // Targets table, the verdicts, the final JSON line and the chart's target line all read this
 // table. A new figure or target is a new row.
 import type { E2eResult } from './e2e.ts';
 import type { Figures } from './figures.ts';
+import { inClusterFigures, type InClusterFigures } from './inClusterReport.ts';
 import type { SaturationResult } from './load.ts';
 import type { Key } from './plan.ts';
 import { int, ms, ratio } from './table.ts';
@@ -51,6 +52,23 @@ function throughputRow(key: string, mix: Key, label: string, limit: number): Row
 /** The p99 at 1000 rps over the baseline's on one mix, against 1.2x. */
 function p99RatioRow(key: string, mix: Key, label: string): Row {
   return { key, unit: 'x baseline p99', digits: 2, value: (f) => f.fixRatio(mix, 1000), target: { label, comparison: '<=', limit: 1.2 } };
+}
+
+/** A figure of the in-cluster phase (bench/inClusterReport.ts reads it), in MiB, s or a count. */
+function inClusterRow(key: keyof InClusterFigures, unit: string, target?: Row['target'], cell?: (v: number, f: Figures) => string): Row {
+  const value = (f: Figures): number | undefined => (f.inCluster === undefined ? undefined : inClusterFigures(f.inCluster)[key]);
+  return {
+    key,
+    unit,
+    digits: unit === 'states' ? 0 : 1,
+    value,
+    ...(target === undefined ? {} : { target }),
+    cell: (f) => {
+      const v = value(f);
+      if (v === undefined) return f.inClusterMissing;
+      return cell === undefined ? withUnit(v.toFixed(unit === 'states' ? 0 : 1), unit) : cell(v, f);
+    },
+  };
 }
 
 export const ROWS: readonly Row[] = [
@@ -126,6 +144,19 @@ export const ROWS: readonly Row[] = [
     target: { label: 'cordon p50 added, as shipped', comparison: '<=', limit: 1 },
     cell: (f) => (f.e2e === undefined ? f.e2eMissing : `${ms(e2eOf(f, (e) => e.cordonAddedMs, (e) => e.candidateCordonAddedMs))} ms`),
   },
+  inClusterRow('idleRssMbInCluster', 'MiB', { label: 'RSS at rest in a cluster (ConfigMap policy, Events, node watch)', comparison: '<=', limit: 96 }, (v, f) =>
+    `${v.toFixed(1)} MiB (max ${f.inCluster?.atRest.maxRssMb.toFixed(1)})`,
+  ),
+  inClusterRow('nodeWatchRssMb5000', 'MiB', { label: 'RSS added by the node watch of 5,000 nodes', comparison: '<=', limit: 30 }, (v, f) =>
+    `${v.toFixed(1)} MiB (${f.inCluster?.withFleet.rssMb.atRest.toFixed(1)} MiB at rest)`,
+  ),
+  inClusterRow('nodeWatchListS5000', 's', { label: '... its first list, spawn to listed', comparison: '<=', limit: 30 }, (v, f) =>
+    `${v.toFixed(1)} s (ready ${f.inCluster?.withFleet.readyS.toFixed(1)} s)`,
+  ),
+  inClusterRow('nodeWatchChurnRssDeltaMb', 'MiB'),
+  inClusterRow('nodeWatchGaugesWrong', 'states', { label: '... gauges wrong, before and after a heartbeat of every node', comparison: '<=', limit: 0 }, (v, f) =>
+    v === 0 ? '0' : `${v}: ${f.inCluster?.withFleet.gaugeErrors.join('; ')}`,
+  ),
 ];
 
 export const TARGETS: readonly Target[] = ROWS.filter((r): r is Target => r.target !== undefined);

@@ -5,15 +5,14 @@
 // served certificate is checked with a TLS client for the name the API server dials.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mutatingExpression, validatingExpression } from '../../src/webhooks/matchConditions.ts';
 import type { ServeProcess } from '../../testkit/serveProcess.ts';
 import { waitFor } from '../../testkit/wait.ts';
 import { startControlPlane, type ControlPlane } from '../../testkit/e2e/controlPlane.ts';
-import { baseManifests, createNode, makeCertificates, registerWebhooks, startCordonGuard } from '../../testkit/e2e/cordonGuard.ts';
-import { installIdentityAndPolicy, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
+import { createNode, makeCertificates, registerWebhooks, startCordonGuard } from '../../testkit/e2e/cordonGuard.ts';
+import { installIdentityAndPolicy, installWebhookConfigurations, serviceAccountKubeconfig } from '../../testkit/e2e/inCluster.ts';
 import { handshake, startSelfManaged } from '../../testkit/e2e/selfManaged.ts';
 
 const NS = ['-n', 'cordon-guard'];
@@ -45,11 +44,7 @@ describe('certificates managed by cordon-guard, and a maintenance key that follo
   before(async () => {
     cp = await startControlPlane();
     installIdentityAndPolicy(cp);
-    // The webhook configurations as manifests/base ships them: the Service, and no caBundle.
-    const configurations = baseManifests(cp).filter((o) => String(o.kind).endsWith('WebhookConfiguration'));
-    const file = join(cp.dir, 'base-webhooks.json');
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: configurations }));
-    cp.kubectlOk(['apply', '-f', file]);
+    installWebhookConfigurations(cp);
     kubeconfig = serviceAccountKubeconfig(cp);
   });
 

@@ -31,6 +31,17 @@ export function installIdentityAndPolicy(cp: ControlPlane): void {
   cp.kubectlOk(['apply', '-f', file]);
 }
 
+/**
+ * The webhook configurations as manifests/base ships them: through the Service, with no
+ * caBundle, which `serve --tls-secret` fills in (and is not ready until it has).
+ */
+export function installWebhookConfigurations(cp: ControlPlane): void {
+  const configurations = baseManifests(cp).filter((o) => String(o.kind).endsWith('WebhookConfiguration'));
+  const file = join(cp.dir, 'base-webhooks.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: configurations }));
+  cp.kubectlOk(['apply', '-f', file]);
+}
+
 /** A kubeconfig that authenticates as system:serviceaccount:cordon-guard:cordon-guard. */
 export function serviceAccountKubeconfig(cp: ControlPlane): string {
   const token = cp.kubectlOk(['create', 'token', 'cordon-guard', '-n', 'cordon-guard', '--duration', '2h']).trim();
