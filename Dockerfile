@@ -20,11 +20,13 @@ RUN npm run build \
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
-# A ceiling on V8's young generation (2 x 16 MiB semi-spaces), from the first allocation. Where
-# Node sees no memory limit, V8 grows the new space under sustained load up to 128 MiB, and RSS
-# follows; under a limit (the Deployment's) it sizes it from the limit. The Deployment sets the
-# same NODE_OPTIONS (test/unit/manifests/image.test.ts checks that they agree).
-ENV NODE_OPTIONS="--max-semi-space-size=16"
+# V8's young generation at most 2 x 4 MiB semi-spaces, and glibc malloc with two arenas that maps
+# blocks of 64 KiB and more on their own: a replica at rest then fits its memory request
+# (docs/performance.md "Memory"). The Deployment sets the same environment
+# (test/unit/manifests/image.test.ts checks that they agree).
+ENV NODE_OPTIONS="--max-semi-space-size=4"
+ENV MALLOC_ARENA_MAX="2"
+ENV MALLOC_MMAP_THRESHOLD_="65536"
 # Owned by root and not writable by the runtime user; the manifests also mount / read-only.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

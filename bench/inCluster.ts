@@ -19,7 +19,7 @@ import { waitFor } from '../testkit/wait.ts';
 import { startControlPlane, type ControlPlane } from '../testkit/e2e/controlPlane.ts';
 import { installIdentityAndPolicy, installWebhookConfigurations, serviceAccountKubeconfig } from '../testkit/e2e/inCluster.ts';
 import { startSelfManaged } from '../testkit/e2e/selfManaged.ts';
-import { deploymentNodeOptions, maintenanceAnnotation, policyResult } from '../testkit/manifests.ts';
+import { deploymentEnv, maintenanceAnnotation, policyResult } from '../testkit/manifests.ts';
 import { apiClient, concurrently, type Api } from './apiClient.ts';
 import { gaugeErrors, heartbeatPatch, listedLine, nodeBody, nodeGauge, shapeOf, statesOf, watchStartingAt, type Counts } from './nodes.ts';
 import type { Guard, InClusterPlan } from './plan.ts';
@@ -90,7 +90,8 @@ export interface InClusterBuild {
 
 export interface InClusterResult {
   kubernetesVersion: string;
-  nodeOptions: string;
+  /** The Deployment's container environment, which every serve here ran with. */
+  env: Record<string, string>;
   plan: InClusterPlan;
   /** The size of one Node object as the API server returns it (bytes of JSON). */
   nodeObjectBytes: number;
@@ -123,7 +124,7 @@ interface Started {
 async function startGuard(
   build: Build,
   kubeconfig: string,
-  nodeOptions: string,
+  env: Record<string, string>,
   running: ServeProcess[],
   /** Called once the process listens (before its first list), with how long after spawn() that is. */
   onListening?: (pid: number, sinceSpawnMs: number) => void,
@@ -131,7 +132,7 @@ async function startGuard(
   // startServe spawns before its first await: these are the spawn's time.
   const spawnedAt = Date.now();
   const spawnedPerf = performance.now();
-  const guard = await startSelfManaged(kubeconfig, [], { logLevel: 'info', env: { NODE_OPTIONS: nodeOptions }, ...(build.main === undefined ? {} : { main: build.main }) });
+  const guard = await startSelfManaged(kubeconfig, [], { logLevel: 'info', env, ...(build.main === undefined ? {} : { main: build.main }) });
   running.push(guard);
   onListening?.(guard.child.pid!, performance.now() - spawnedPerf);
   await waitFor(`${build.name} /readyz`, async () => {
@@ -204,7 +205,7 @@ export async function runInCluster(options: { plan: InClusterPlan; builds: reado
   const policy = policyResult();
   if (!policy.ok || policy.policy.maintenanceMaxAge !== null) throw new Error('the shipped policy must be valid and have no maintenanceMaxAge: the truth counts no node overdue');
   const key = maintenanceAnnotation();
-  const nodeOptions = deploymentNodeOptions() ?? '';
+  const env = deploymentEnv();
   log('in-cluster: starting etcd + kube-apiserver (harness)');
   const cp: ControlPlane = await startControlPlane();
   const api = apiClient(cp, CONCURRENCY);
@@ -219,7 +220,7 @@ export async function runInCluster(options: { plan: InClusterPlan; builds: reado
 
     // 1. At rest, every build at once (idle processes do not compete), each from its own ready.
     const partOne: Started[] = [];
-    for (const build of builds) partOne.push(await startGuard(build, kubeconfig, nodeOptions, running));
+    for (const build of builds) partOne.push(await startGuard(build, kubeconfig, env, running));
     log(`in-cluster: ${builds.map((b, i) => `${b.name} ready in ${partOne[i]!.readyMs.toFixed(0)} ms`).join(', ')}; at rest for ${plan.idleS} s`);
     const rest = await Promise.all(partOne.map((s) => atRest(s, plan.idleS)));
     for (const [i, build] of builds.entries()) log(`in-cluster: ${build.name} at rest: ${rest[i]!.rssMb} MiB (max ${rest[i]!.maxRssMb})`);
@@ -242,7 +243,7 @@ export async function runInCluster(options: { plan: InClusterPlan; builds: reado
     for (const [i, build] of builds.entries()) {
       const sampler = new RssSampler();
       samplers.push(sampler);
-      const started = await startGuard(build, kubeconfig, nodeOptions, running, (pid, sinceSpawnMs) => {
+      const started = await startGuard(build, kubeconfig, env, running, (pid, sinceSpawnMs) => {
         sampledFromMs.push(sinceSpawnMs);
         sampler.start(pid, () => STAGES.indexOf(stages[i]!), 500);
       });
@@ -315,7 +316,7 @@ export async function runInCluster(options: { plan: InClusterPlan; builds: reado
     }
     return {
       kubernetesVersion: cp.kubernetesVersion,
-      nodeOptions,
+      env,
       plan,
       nodeObjectBytes,
       createS,

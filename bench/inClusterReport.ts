@@ -44,7 +44,7 @@ export function inClusterTables(result: InClusterResult): Table[] {
   const all = plan.nodes + plan.fewNodes;
   return [
     {
-      title: `In a cluster (kube-apiserver ${result.kubernetesVersion}; serve --tls-secret --policy-configmap as the Deployment runs it, NODE_OPTIONS="${result.nodeOptions}"; RSS in MiB)`,
+      title: `In a cluster (kube-apiserver ${result.kubernetesVersion}; serve --tls-secret --policy-configmap as the Deployment runs it, the Deployment's environment ${Object.entries(result.env).map(([name, value]) => `${name}=${value}`).join(' ')}; RSS in MiB)`,
       head: ['figure', ...names],
       rows: [
         [`${plan.fewNodes} nodes: spawn to ready (ms)`, ...each((b) => ms(b.atRest.readyMs))],

@@ -91,7 +91,7 @@ function inClusterBuild(rest: number, withFleet: number, listedS: number, gaugeE
 function inClusterResult(builds: InClusterResult['builds']): InClusterResult {
   return {
     kubernetesVersion: 'v1.35.4',
-    nodeOptions: '--max-semi-space-size=16',
+    env: { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=4' },
     plan: { nodes: 5000, fewNodes: 10, idleS: 60, afterChurnS: 30 },
     nodeObjectBytes: 13_500,
     createS: 17.2,
@@ -258,7 +258,7 @@ describe('renderReport', () => {
   it('writes the in-cluster table: each build\'s column, the gauges right or WRONG', () => {
     const inCluster = inClusterResult({ 'cordon-guard': inClusterBuild(120, 180, 4.2, ['before: drifted: 99 (truth 100)']) });
     const markdown = renderReport(input({ plan: planFor({ quick: false, noE2e: true, noInCluster: false, compare: undefined }), results: { ...results(), inCluster } })).markdown;
-    assert.ok(markdown.includes('### In a cluster (kube-apiserver v1.35.4; serve --tls-secret --policy-configmap as the Deployment runs it, NODE_OPTIONS="--max-semi-space-size=16"; RSS in MiB)'));
+    assert.ok(markdown.includes('### In a cluster (kube-apiserver v1.35.4; serve --tls-secret --policy-configmap as the Deployment runs it, the Deployment\'s environment NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4; RSS in MiB)'));
     assert.ok(markdown.includes('| ... RSS 60 s after ready | 120.0 |'));
     assert.ok(markdown.includes('| 5,010 nodes: spawn to "node watch: listed N nodes" (s) | 4.2 (5,010 listed) |'));
     assert.ok(markdown.includes('| ... added by the node watch (over 10 nodes) | +60.0 |'));

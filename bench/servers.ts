@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { freePort } from '../testkit/e2e/process.ts';
-import { deploymentNodeOptions } from '../testkit/manifests.ts';
+import { deploymentEnv } from '../testkit/manifests.ts';
 
 const BASELINE_TS = new URL('./baseline.ts', import.meta.url).pathname;
 
@@ -97,7 +97,7 @@ export async function startCordonGuard(
       '--drain-seconds', '0',
     ],
     // The V8 flags the Deployment runs it with, and no others.
-    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: deploymentNodeOptions() ?? '' } },
+    { stdio: ['ignore', logFd, 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...deploymentEnv() } },
   );
   closeSync(logFd);
   const stderr: string[] = [];

@@ -243,17 +243,28 @@ function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
   return value;
 }
 
-/** The image's `ENV NODE_OPTIONS="..."`, or undefined when it sets none. */
-export function imageNodeOptions(text = dockerfile()): string | undefined {
-  return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(text)?.[1];
-}
-
-/** The container's NODE_OPTIONS in the Deployment, or undefined: the bench runs cordon-guard with the same. */
-export function deploymentNodeOptions(): string | undefined {
+/**
+ * The container's environment in the Deployment (its literal values): the bench and the soak run
+ * cordon-guard with it, so that they measure the process the Deployment runs.
+ */
+export function deploymentEnv(): Record<string, string> {
   const { container } = deploymentParts();
   const env = container.env === undefined ? [] : list(container.env, 'env').map((e) => obj(e, 'env var'));
-  const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
-  return value === undefined ? undefined : str(value, 'NODE_OPTIONS');
+  return Object.fromEntries(
+    env.filter((e) => e.value !== undefined).map((e) => {
+      const name = str(e.name, 'env name');
+      return [name, str(e.value, `env ${name}`)];
+    }),
+  );
+}
+
+/** The container's memory limit in MiB (a `NNNMi` quantity). */
+export function deploymentMemoryLimitMiB(): number {
+  const { container } = deploymentParts();
+  const text = str(obj(obj(container.resources, 'resources').limits, 'limits').memory, 'memory limit');
+  const match = /^(\d+)Mi$/.exec(text);
+  assert.ok(match !== null, `the memory limit ${text} is not in Mi`);
+  return Number(match[1]);
 }
 
 export const entrypoint = lazy((): string[] => dockerfileExec('ENTRYPOINT'));

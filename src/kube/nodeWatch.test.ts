@@ -5,7 +5,7 @@ import { policyWith } from '../../testkit/policies.ts';
 import { LogCapture } from '../../testkit/logCapture.ts';
 import { ManualScheduler } from '../../testkit/manualScheduler.ts';
 import type { Policy } from '../policy/types.ts';
-import { NodeWatch, type NodeListWatchClient, type NodePage, type WatchHandlers } from './nodeWatch.ts';
+import { NODE_LIST_PAGE_SIZE, NodeWatch, type NodeListWatchClient, type NodePage, type WatchHandlers } from './nodeWatch.ts';
 
 const KEY = 'cordon-guard.io/maintenance';
 
@@ -64,12 +64,12 @@ function setUp(policy: () => Policy = () => policyWith({})) {
 }
 
 describe('the node watch', () => {
-  it('lists in pages of 500, keeps only records, then watches from the list\'s resourceVersion', async () => {
+  it('lists in pages of NODE_LIST_PAGE_SIZE, keeps only records, then watches from the list\'s resourceVersion', async () => {
     const { api, scheduler, watch, seen } = setUp();
     api.pages = [[{ items: [node('a', '5', { cordoned: true }), node('b', '6', { maintenance: true })], resourceVersion: '10', next: '1' }, { items: [node('c', '7')], resourceVersion: '', next: undefined }]];
     await watch.start();
     await scheduler.advance(0);
-    assert.deepEqual(api.pageSizes, [500, 500]);
+    assert.deepEqual(api.pageSizes, [NODE_LIST_PAGE_SIZE, NODE_LIST_PAGE_SIZE]);
     assert.deepEqual(seen, ['a@5', 'b@6', 'c@7']);
     assert.equal(api.current.resourceVersion, '10');
     assert.deepEqual(watch.counts(), { maintenance: 1, cordoned: 1, drifted: 1, overdue: 0 });
@@ -121,7 +121,7 @@ describe('the node watch', () => {
     assert.equal(watch.get('a')?.resourceVersion, '50');
   });
 
-  it('lists again after a watch that failed, as client-node reports an HTTP 410 (an error, not an ERROR event)', async () => {
+  it('lists again after a watch that failed, as one refused with 410 Gone does (an error, not an ERROR event)', async () => {
     const { api, scheduler, watch } = setUp();
     api.pages = [[{ items: [node('a', '5')], resourceVersion: '10', next: undefined }], [{ items: [node('a', '50', { cordoned: true })], resourceVersion: '60', next: undefined }]];
     await watch.start();

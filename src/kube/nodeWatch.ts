@@ -9,14 +9,18 @@ import type { Logger } from '../observability/logger.ts';
 import type { Policy } from '../policy/types.ts';
 import { errorMessage } from '../text/errors.ts';
 
-const PAGE_SIZE = 500;
+/**
+ * Nodes per list page. Each page is garbage once turned into records: pages of 50 (client-go asks
+ * for 500) keep that garbage from growing the heap for good (docs/performance.md "Memory").
+ */
+export const NODE_LIST_PAGE_SIZE = 50;
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** How often the maintenance annotation key of the policy in force is compared with the cache's. */
 const KEY_CHECK_MS = 5000;
 
 export interface NodePage {
-  /** Node objects as plain JSON (or client-node's model objects). */
+  /** Node objects as plain JSON. */
   items: unknown[];
   resourceVersion: string;
   /** The continue token of the next page; undefined on the last. */
@@ -154,7 +158,7 @@ export class NodeWatch {
     let next: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.#options.client.listPage(PAGE_SIZE, next);
+      const page = await this.#options.client.listPage(NODE_LIST_PAGE_SIZE, next);
       const now = this.#scheduler.now();
       for (const item of page.items) {
         const previous = this.#records.get(nameOf(item) ?? '');
@@ -218,8 +222,8 @@ export class NodeWatch {
     this.#watch = undefined;
     const epoch = this.#epoch;
     // A watch the server closed (its timeout) resumes at once. A failed one lists again after a
-    // backoff: client-node reports an HTTP 410 (resourceVersion too old) as an error, not as an
-    // ERROR event, and resuming from the same resourceVersion would fail for ever.
+    // backoff: a watch refused with 410 (resourceVersion too old) fails before any ERROR event,
+    // and resuming from the same resourceVersion would fail for ever.
     if (err === undefined || err === null) void this.#startWatch(epoch);
     else this.#retry('the node watch failed', err, () => void this.#listAndWatch());
   }

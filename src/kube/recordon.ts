@@ -16,7 +16,7 @@ type CordonResult = 'cordoned' | 'conflict' | 'gone';
 export interface NodeWriter {
   /** The merge patch {"metadata":{"resourceVersion":RV},"spec":{"unschedulable":true}}. */
   cordon(name: string, resourceVersion: string): Promise<CordonResult>;
-  /** The node as it is now (JSON or client-node's model), undefined when it is gone. */
+  /** The node as it is now (plain JSON), undefined when it is gone. */
   read(name: string): Promise<unknown>;
 }
 

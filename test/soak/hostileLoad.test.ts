@@ -17,11 +17,12 @@ import { type Agent, request } from 'node:https';
 import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { MAINTENANCE, makeNode, makeReview } from '../../testkit/fixtures.ts';
+import { deploymentEnv, deploymentMemoryLimitMiB } from '../../testkit/manifests.ts';
 import { startServe } from '../../testkit/serveProcess.ts';
 
 const DIST_MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 const KEEP_ALIVE_CLIENT = new URL('./keepAliveClient.ts', import.meta.url).pathname;
-const DEPLOYMENT_LIMIT_MIB = 384;
+const DEPLOYMENT_LIMIT_MIB = deploymentMemoryLimitMiB();
 const P99_LIMIT_MS = 500;
 const rogue = readFileSync(new URL('../../examples/reviews/rogue-uncordon.json', import.meta.url), 'utf8');
 const bigReview = JSON.stringify(
@@ -117,7 +118,8 @@ async function connectionFlood(port: number, ca: string, total: number, concurre
 
 describe('a hostile client, bounded in time and count', { timeout: 240_000 }, () => {
   it('cannot take the process past its memory limit, nor stop it answering the API server', async () => {
-    const serve = await startServe(['--self-signed', '--log-level', 'info'], { main: DIST_MAIN, timeoutMs: 60_000 });
+    // The process the Deployment runs: its NODE_OPTIONS and malloc settings.
+    const serve = await startServe(['--self-signed', '--log-level', 'info'], { main: DIST_MAIN, timeoutMs: 60_000, env: deploymentEnv() });
     const pid = serve.child.pid ?? 0;
     try {
       for (let i = 0; i < 200; i++) await postOnce(serve.port, serve.ca, rogue);

@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { imageConfigFromDockerfile, localImage } from '../../testkit/e2e/image.ts';
-import { entrypoint, imageNodeOptions } from '../../testkit/manifests.ts';
+import { deploymentEnv, entrypoint } from '../../testkit/manifests.ts';
 
 describe("the simulated pods' image config", () => {
-  test("this repository's image runs node dist/main.js serve in /app as 65532, with the image's NODE_OPTIONS", () => {
+  test("this repository's image runs node dist/main.js serve in /app as 65532, with the image's environment", () => {
     const { config } = localImage();
     assert.deepEqual(config.entrypoint, entrypoint());
     assert.deepEqual(config.cmd, []);
-    assert.equal(config.env.NODE_OPTIONS, imageNodeOptions());
+    assert.deepEqual(config.env, deploymentEnv());
     assert.equal(config.env.NODE_ENV, 'production');
     assert.equal(config.workdir, '/app');
     assert.equal(config.user, '65532:65532');

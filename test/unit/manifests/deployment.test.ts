@@ -112,9 +112,14 @@ describe('the Deployment', () => {
     assert.equal(grace, 30);
   });
 
-  test('it asks for 50m CPU and 96Mi, may use 384Mi, and runs with NODE_ENV=production and the image\'s NODE_OPTIONS', () => {
+  test('it asks for 50m CPU and 96Mi, may use 384Mi, and runs with NODE_ENV=production, a 4 MiB semi-space and malloc giving large blocks back', () => {
     const { container } = deploymentParts();
     assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } });
-    assert.deepEqual(container.env, [{ name: 'NODE_ENV', value: 'production' }, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=16' }]);
+    assert.deepEqual(container.env, [
+      { name: 'NODE_ENV', value: 'production' },
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
+      { name: 'MALLOC_ARENA_MAX', value: '2' },
+      { name: 'MALLOC_MMAP_THRESHOLD_', value: '65536' },
+    ]);
   });
 });
