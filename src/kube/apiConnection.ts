@@ -32,13 +32,13 @@ const text = (object: Json, key: string): string | undefined => {
 };
 
 /** A token file, re-read when it is older than a minute. */
-function tokenFromFile(path: string, now: () => number = Date.now): () => string {
+function tokenFromFile(path: string): () => string {
   let token = '';
   let readAt = Number.NEGATIVE_INFINITY;
   return () => {
-    if (now() - readAt >= TOKEN_REREAD_MS) {
+    if (Date.now() - readAt >= TOKEN_REREAD_MS) {
       token = readFileSync(path, 'utf8').trim();
-      readAt = now();
+      readAt = Date.now();
     }
     return token;
   };
@@ -78,11 +78,9 @@ export function inClusterConnection(env: NodeJS.ProcessEnv = process.env, dir = 
   return connection(`https://${host.includes(':') ? `[${host}]` : host}:${port}`, { ca }, () => `Bearer ${token()}`);
 }
 
-/** What this reader cannot do itself: the fields that need client-node. */
-function needsClientNode(cluster: Json, user: Json): string | undefined {
-  for (const key of ['exec', 'auth-provider', 'as', 'as-groups', 'as-uid', 'as-user-extra']) if (user[key] !== undefined) return `user.${key}`;
-  for (const key of ['proxy-url']) if (cluster[key] !== undefined) return `cluster.${key}`;
-  return undefined;
+/** What this reader cannot do itself: fields that need client-node. */
+function needsClientNode(cluster: Json, user: Json): boolean {
+  return ['exec', 'auth-provider', 'as', 'as-groups', 'as-uid', 'as-user-extra'].some((key) => user[key] !== undefined) || cluster['proxy-url'] !== undefined;
 }
 
 function named(list: unknown, name: string, what: string, file: string): Json {
@@ -113,7 +111,7 @@ export function kubeconfigConnection(file: string, document: unknown): ApiConnec
   const context = named(document.contexts, contextName, 'context', file);
   const cluster = named(document.clusters, text(context, 'cluster') ?? '', 'cluster', file);
   const user = context.user === undefined || context.user === '' ? {} : named(document.users, text(context, 'user') ?? '', 'user', file);
-  if (needsClientNode(cluster, user) !== undefined) return undefined;
+  if (needsClientNode(cluster, user)) return undefined;
   const server = text(cluster, 'server');
   if (server === undefined) throw new ClusterAccessError(`the kubeconfig ${file}: cluster ${JSON.stringify(text(context, 'cluster'))} has no server`);
   const tls: RequestOptions = {
@@ -146,7 +144,7 @@ async function clientNodeConnection(path: string | undefined): Promise<ApiConnec
   const cluster = config.getCurrentCluster();
   if (cluster === null) throw new ClusterAccessError('no Kubernetes cluster configured');
   return {
-    server: connection(cluster.server, {}, undefined).server,
+    ...connection(cluster.server, {}, undefined),
     async requestOptions() {
       const options: RequestOptions = {};
       await config.applyToHTTPSOptions(options);

@@ -5,7 +5,7 @@
 import type { Logger } from '../observability/logger.ts';
 import { errorMessage } from '../text/errors.ts';
 import { Backoff, RestartLoop } from './restartLoop.ts';
-import { KubeApiError, expectOk, withQuery, type KubeClient, type Query, type WatchCallbacks } from './rest.ts';
+import { expectOk, resourceVersionOf, statusCodeOf, withQuery, type KubeClient, type Query, type WatchCallbacks } from './rest.ts';
 
 export const BACKOFF_START_MS = 500;
 export const BACKOFF_MAX_MS = 30_000;
@@ -65,13 +65,6 @@ export interface NamedObjectWatchOptions<T extends NamedObject> {
   logFields: Record<string, string>;
 }
 
-/** An ERROR event's Status code, or a refused watch's HTTP status. */
-function codeOf(value: unknown): number | undefined {
-  if (value instanceof KubeApiError) return value.status;
-  const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
-  return typeof code === 'number' ? code : undefined;
-}
-
 export class NamedObjectWatch<T extends NamedObject> {
   readonly #options: NamedObjectWatchOptions<T>;
   #loop: RestartLoop | undefined;
@@ -126,11 +119,11 @@ export class NamedObjectWatch<T extends NamedObject> {
             generation += 1;
             open?.abort();
             // 410 Gone: what changed since resourceVersion is no longer kept; only a list catches up.
-            if (codeOf(object) === 410) relist();
-            else reports.failed(new Error(`the watch ended with Status ${codeOf(object) ?? 'without a code'}`));
+            if (statusCodeOf(object) === 410) relist();
+            else reports.failed(new Error(`the watch ended with Status ${statusCodeOf(object) ?? 'without a code'}`));
             return;
           }
-          resourceVersion = (object as NamedObject | undefined)?.metadata?.resourceVersion ?? resourceVersion;
+          resourceVersion = resourceVersionOf(object) ?? resourceVersion;
           if (!ours(object)) return;
           if (type === 'DELETED') handlers.deleted();
           else if (type === 'ADDED' || type === 'MODIFIED') handlers.changed(object);
@@ -138,7 +131,7 @@ export class NamedObjectWatch<T extends NamedObject> {
         done: (err) => {
           if (mine !== generation) return;
           if (err === undefined) void watch();
-          else if (codeOf(err) === 410) relist();
+          else if (statusCodeOf(err) === 410) relist();
           else reports.failed(err);
         },
       };
@@ -148,7 +141,7 @@ export class NamedObjectWatch<T extends NamedObject> {
         else started.abort();
       } catch (err) {
         if (mine !== generation) return;
-        if (codeOf(err) === 410) relist();
+        if (statusCodeOf(err) === 410) relist();
         else reports.failed(err);
       }
     };

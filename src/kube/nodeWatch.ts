@@ -8,6 +8,7 @@ import { countStates, recordOf, type NodeRecord, type NodeState } from '../fleet
 import type { Logger } from '../observability/logger.ts';
 import type { Policy } from '../policy/types.ts';
 import { errorMessage } from '../text/errors.ts';
+import { resourceVersionOf, statusCodeOf } from './rest.ts';
 
 /**
  * Nodes per list page. Each page is garbage once turned into records: pages of 50 (client-go asks
@@ -62,17 +63,6 @@ export interface NodeWatchOptions {
   scheduler?: Scheduler;
   /** Each record as it is stored (after a list, for every node; then for each watch event). */
   onRecord?: (record: NodeRecord) => void;
-}
-
-/** An ERROR event's Status code (410: the resourceVersion is too old). */
-function statusCode(object: unknown): number | undefined {
-  const code = typeof object === 'object' && object !== null ? (object as { code?: unknown }).code : undefined;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function resourceVersionOf(object: unknown): string | undefined {
-  const metadata = typeof object === 'object' && object !== null ? (object as { metadata?: { resourceVersion?: unknown } }).metadata : undefined;
-  return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
 }
 
 export class NodeWatch {
@@ -191,7 +181,7 @@ export class NodeWatch {
 
   #event(type: string, object: unknown): void {
     if (type === 'ERROR') {
-      const code = statusCode(object);
+      const code = statusCodeOf(object);
       // 410 Gone: events since our resourceVersion are no longer kept; only a list can catch up.
       this.#options.logger.info({ code }, 'node watch: the API server ended the watch; listing again');
       this.#epoch += 1;

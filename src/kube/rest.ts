@@ -59,6 +59,19 @@ export function statusMessage(response: JsonResponse): string {
   return `HTTP ${response.status}`;
 }
 
+/** The code of a watch's ERROR event (its Status), or of a refused request (410: the resourceVersion is too old). */
+export function statusCodeOf(value: unknown): number | undefined {
+  if (value instanceof KubeApiError) return value.status;
+  const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** An object's metadata.resourceVersion, when it has one. */
+export function resourceVersionOf(object: unknown): string | undefined {
+  const metadata = typeof object === 'object' && object !== null ? (object as { metadata?: { resourceVersion?: unknown } }).metadata : undefined;
+  return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
+}
+
 /** The answer's body when its status is 2xx; else a KubeApiError. */
 export function expectOk(what: string, response: JsonResponse): unknown {
   if (response.status < 200 || response.status > 299) throw new KubeApiError(what, response);
